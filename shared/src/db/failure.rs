@@ -1,0 +1,64 @@
+//! How a backend's failure becomes a domain [`Error`]: once, here, for both
+//! backends, so a missing table or an unreachable server means the same
+//! thing whichever database is behind the seam.
+
+use crate::Error;
+
+/// A PostgreSQL server error, by SQLSTATE.
+pub fn from_postgres(sqlstate: &str, message: &str) -> Error {
+    match sqlstate {
+        // 42P01 undefined_table: the schema is older than this code.
+        "42P01" => Error::SchemaNotMigrated,
+        // 08 connection exception, 53 insufficient resources, 57P0x
+        // shutting down: the same request may work in a moment.
+        code if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0") => {
+            Error::DatabaseUnavailable(anyhow::anyhow!("{code}: {message}"))
+        }
+        code => Error::Internal(anyhow::anyhow!("postgres {code}: {message}")),
+    }
+}
+
+/// A failure to reach PostgreSQL at all.
+pub fn connection_failed(message: &str) -> Error {
+    Error::DatabaseUnavailable(anyhow::anyhow!("{message}"))
+}
+
+/// A SQLite error, which the Spin interface gives only as text.
+pub fn from_sqlite(message: &str) -> Error {
+    if message.contains("no such table") {
+        Error::SchemaNotMigrated
+    } else if message.contains("database is locked") || message.contains("unable to open") {
+        Error::DatabaseUnavailable(anyhow::anyhow!("{message}"))
+    } else {
+        Error::Internal(anyhow::anyhow!("sqlite: {message}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_table_means_the_schema_is_not_migrated_on_both_backends() {
+        assert!(matches!(
+            from_postgres("42P01", "relation \"x\" does not exist"),
+            Error::SchemaNotMigrated
+        ));
+        assert!(matches!(
+            from_sqlite("no such table: x"),
+            Error::SchemaNotMigrated
+        ));
+    }
+
+    #[test]
+    fn a_server_shutting_down_is_retryable() {
+        assert!(matches!(
+            from_postgres("57P01", "terminating"),
+            Error::DatabaseUnavailable(_)
+        ));
+        assert!(matches!(
+            from_postgres("23505", "duplicate"),
+            Error::Internal(_)
+        ));
+    }
+}

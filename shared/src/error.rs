@@ -1,0 +1,81 @@
+//! The one error type of the domain. Every component converts it to HTTP in
+//! exactly one place ([`crate::problem`]); nothing else picks status codes.
+
+/// The result of anything in the domain that can fail.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in words a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Occurs when a request names something that does not exist, or that
+    /// the caller may not know exists. 404.
+    #[error("{what} not found")]
+    NotFound {
+        /// The kind of thing that was looked for ("route", "service point").
+        what: &'static str,
+    },
+    /// Occurs when a field of a request cannot be parsed or breaks a rule
+    /// that does not depend on stored state. 400.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field, parameter or header at fault.
+        field: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Occurs when a request body is larger than the component accepts. 413.
+    #[error("request body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Occurs when a route exists but not for this method. 405.
+    #[error("method {method} not allowed here")]
+    MethodNotAllowed {
+        /// The method that was used.
+        method: String,
+        /// The methods the route accepts, for the `Allow` header.
+        allowed: String,
+    },
+    /// Occurs when a request lacks valid credentials. 401.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Occurs when the caller is known but may not do this. 403.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// Occurs when the database cannot be reached or refuses to work
+    /// (connection refused, pool exhausted). 503, retryable.
+    #[error("database unavailable")]
+    DatabaseUnavailable(#[source] anyhow::Error),
+    /// Occurs when the key-value store cannot be reached. 503, retryable.
+    #[error("key-value store unavailable")]
+    KeyValueUnavailable(#[source] anyhow::Error),
+    /// Occurs when the database schema is older than this code expects;
+    /// an operator must apply the migrations. 503.
+    #[error("database schema not migrated")]
+    SchemaNotMigrated,
+    /// Occurs when a configuration variable is missing or malformed. 500,
+    /// and an operator must fix the deployment.
+    #[error("configuration variable {name}: {reason}")]
+    Config {
+        /// The Spin variable at fault.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Anything else: a bug or an unexpected answer from a dependency. 500,
+    /// marked retryable since most such failures are passing; the cause is
+    /// logged and never shown to the caller.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// Shorthand for [`Error::Invalid`].
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
