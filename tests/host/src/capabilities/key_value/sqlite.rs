@@ -1,0 +1,142 @@
+//! The SQLite key-value backend (Spin's `type = "spin"`): Spin's own table
+//! layout, so a store file written here reads the same under `spin up` and
+//! back.
+
+use super::KeyValueBackend;
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// One store file (or in-memory database), opened on first use as Spin
+/// does, then one connection shared by every instance.
+pub struct SqliteBackend {
+    path: Option<PathBuf>,
+    connection: OnceCell<Arc<Mutex<Connection>>>,
+}
+
+impl SqliteBackend {
+    /// `None` keeps the store in memory for the life of the process.
+    pub fn new(path: Option<PathBuf>) -> Self {
+        Self {
+            path,
+            connection: OnceCell::new(),
+        }
+    }
+
+    async fn connection(&self) -> Result<Arc<Mutex<Connection>>> {
+        let connection = self
+            .connection
+            .get_or_try_init(|| {
+                let path = self.path.clone();
+                async move {
+                    let connection = tokio::task::spawn_blocking(move || open(path.as_deref()))
+                        .await
+                        .context("opening the key-value database")??;
+                    Ok::<_, anyhow::Error>(Arc::new(Mutex::new(connection)))
+                }
+            })
+            .await?;
+        Ok(connection.clone())
+    }
+
+    /// Runs `work` on the shared connection off the async threads.
+    async fn with<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let connection = self.connection().await?;
+        tokio::task::spawn_blocking(move || {
+            // A panic elsewhere cannot leave a rusqlite connection half-way
+            // through a statement, so a poisoned lock is still usable.
+            let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&connection)
+        })
+        .await
+        .context("key-value database task")?
+        .map_err(anyhow::Error::from)
+    }
+}
+
+fn open(path: Option<&std::path::Path>) -> Result<Connection> {
+    let connection = match path {
+        Some(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            Connection::open(path).with_context(|| format!("opening {}", path.display()))?
+        }
+        None => Connection::open_in_memory()?,
+    };
+    // Other processes (a second host, `spin up`, sqlite3) may hold the file.
+    connection.busy_timeout(Duration::from_secs(5))?;
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS spin_key_value (
+            store TEXT NOT NULL,
+            key   TEXT NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (store, key)
+        )",
+        [],
+    )?;
+    Ok(connection)
+}
+
+#[async_trait::async_trait]
+impl KeyValueBackend for SqliteBackend {
+    async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let (store, key) = (store.to_owned(), key.to_owned());
+        self.with(move |c| {
+            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .query_row([&store, &key], |row| row.get::<_, Vec<u8>>(0))
+                .optional()
+        })
+        .await
+    }
+
+    async fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<()> {
+        let (store, key, value) = (store.to_owned(), key.to_owned(), value.to_vec());
+        self.with(move |c| {
+            c.prepare_cached(
+                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (store, key) DO UPDATE SET value = ?3",
+            )?
+            .execute(rusqlite::params![store, key, value])
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn delete(&self, store: &str, key: &str) -> Result<()> {
+        let (store, key) = (store.to_owned(), key.to_owned());
+        self.with(move |c| {
+            c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .execute([&store, &key])
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn exists(&self, store: &str, key: &str) -> Result<bool> {
+        let (store, key) = (store.to_owned(), key.to_owned());
+        self.with(move |c| {
+            c.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .exists([&store, &key])
+        })
+        .await
+    }
+
+    async fn get_keys(&self, store: &str) -> Result<Vec<String>> {
+        let store = store.to_owned();
+        self.with(move |c| {
+            c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
+                .query_map([&store], |row| row.get::<_, String>(0))?
+                .collect()
+        })
+        .await
+    }
+}
