@@ -1,0 +1,105 @@
+//! Parse, call the domain, answer.
+
+use serde_json::json;
+use wangjie_shared::db::{migrate, Dialect};
+use wangjie_shared::demo::{self, DemoSize};
+use wangjie_shared::health::{Check, Report};
+use wangjie_shared::problem::Problem;
+use wangjie_shared::reply::Reply;
+use wangjie_shared::request::Request;
+use wangjie_shared::spin::{config, db, kv};
+use wangjie_shared::{auth, now_ms, Error, Result};
+
+const HEALTH_PROBE_KEY: &str = "health:probe";
+
+/// Lets only the operator's bearer token through.
+pub fn authorize(request: &Request) -> Result<()> {
+    auth::require_bearer(request, &config::required("admin_token")?)
+}
+
+/// `GET /api/health`: 200 when the database and the key-value store
+/// answer and the schema is current, otherwise a 503 problem that carries
+/// the same report.
+pub fn report_health() -> Result<Reply> {
+    let (backend, database) = match db::connect() {
+        Ok(db) => {
+            let backend = match db.dialect() {
+                Dialect::Postgres => "postgres",
+                Dialect::Sqlite => "sqlite",
+            };
+            let check = Check::from_result(
+                migrate::current_version(db.as_ref()).and_then(|version| {
+                    if version < migrate::latest_version() {
+                        Err(Error::SchemaNotMigrated)
+                    } else {
+                        Ok(version)
+                    }
+                }),
+                |version| format!("schema version {version}"),
+            );
+            (backend, check)
+        }
+        Err(error) => (configured_backend(), Check::from_result::<(), _>(Err(error), |_| String::new())),
+    };
+    let key_value = Check::from_result(probe_key_value(), |_| "read back what was written".into());
+    let report = Report {
+        backend,
+        database,
+        key_value,
+    };
+    if report.healthy() {
+        return Ok(Reply::json(200, &json!({ "status": "ok", "checks": report })));
+    }
+    let problem = Problem::new(503, "unhealthy", "Unhealthy", "one or more checks failed", true)
+        .with("checks", serde_json::to_value(&report).map_err(anyhow::Error::from)?);
+    Ok(Reply::problem(&problem))
+}
+
+fn configured_backend() -> &'static str {
+    match config::optional("database_url") {
+        Ok(Some(url)) if !url.trim().is_empty() => "postgres",
+        _ => "sqlite",
+    }
+}
+
+fn probe_key_value() -> Result<()> {
+    let store = kv::open_default()?;
+    let written = now_ms().to_string();
+    store.set(HEALTH_PROBE_KEY, written.as_bytes()).map_err(kv::unavailable)?;
+    let read = store.get(HEALTH_PROBE_KEY).map_err(kv::unavailable)?;
+    if read.as_deref() == Some(written.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Error::KeyValueUnavailable(anyhow::anyhow!("read back a different value")))
+    }
+}
+
+/// `GET /admin/schema`: the database's schema version and the code's.
+pub fn show_schema() -> Result<Reply> {
+    let db = db::connect()?;
+    let version = migrate::current_version(db.as_ref())?;
+    Ok(Reply::json(
+        200,
+        &json!({ "version": version, "latest": migrate::latest_version() }),
+    ))
+}
+
+/// `POST /admin/migrate`: applies what the database lacks; idempotent.
+pub fn apply_migrations() -> Result<Reply> {
+    let db = db::connect()?;
+    let report = migrate::apply_pending(db.as_ref(), now_ms())?;
+    Ok(Reply::json(200, &report))
+}
+
+/// `POST /admin/demo?records=N&readers=M`: loads the demo library once.
+pub fn load_demo(request: &Request) -> Result<Reply> {
+    let defaults = DemoSize::default();
+    let size = DemoSize {
+        records: request.parse_param("records", "a whole number")?.unwrap_or(defaults.records),
+        readers: request.parse_param("readers", "a whole number")?.unwrap_or(defaults.readers),
+    };
+    let db = db::connect()?;
+    migrate::ensure_current(db.as_ref())?;
+    let report = demo::load(db.as_ref(), &size, now_ms())?;
+    Ok(Reply::json(200, &report))
+}

@@ -1,0 +1,44 @@
+//! The `admin` component: the health check everyone may read, and the
+//! operator's endpoints that migrate the schema and load demo data.
+//! Migrations run here, when an operator asks, never on a request path.
+#![warn(missing_docs)]
+
+mod handlers;
+
+use http::Method;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+use wangjie_shared::reply::Reply;
+use wangjie_shared::request::Request;
+use wangjie_shared::{Error, Result};
+
+#[http_component]
+async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    wangjie_shared::spin::http::serve(incoming, out, route).await
+}
+
+/// The route table.
+fn route(request: &Request) -> Result<Reply> {
+    match request.path.as_str() {
+        "/api/health" => {
+            request.allow(&[Method::GET, Method::HEAD])?;
+            handlers::report_health()
+        }
+        "/admin/schema" => {
+            request.allow(&[Method::GET])?;
+            handlers::authorize(request)?;
+            handlers::show_schema()
+        }
+        "/admin/migrate" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            handlers::apply_migrations()
+        }
+        "/admin/demo" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            handlers::load_demo(request)
+        }
+        _ => Err(Error::NotFound { what: "route" }),
+    }
+}
