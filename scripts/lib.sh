@@ -1,0 +1,54 @@
+# Shared by scripts/up and scripts/test: set-up steps that a fresh machine needs.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# The components are wasm32-wasip2 builds: a wasip2 build is a component,
+# which a wasmtime host loads directly.
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    say "adding the wasm32-wasip2 target"
+    rustup target add wasm32-wasip2
+  fi
+}
+
+# One build for every crate under functions/: the same commands spin.toml's
+# [component.X.build] run, in one cargo invocation so shared code builds once.
+build_components() {
+  ensure_wasm_target
+  local packages=()
+  for dir in functions/*/; do
+    packages+=(-p "wangjie-$(basename "$dir")")
+  done
+  say "building the components (${#packages[@]} crates, wasm32-wasip2 release)"
+  cargo build --quiet --target wasm32-wasip2 --release "${packages[@]}"
+}
+
+build_host() {
+  say "building the local Spin host (tests/host)"
+  cargo build --quiet -p wangjie-host
+}
+
+# PostgreSQL and Redis are started before a session on this kind of
+# machine; CI and a restarted machine may find them down.
+ensure_services() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    say "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    say "starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    for _ in $(seq 1 30); do redis-cli ping >/dev/null 2>&1 && break; sleep 1; done
+  fi
+  psql -h 127.0.0.1 -U postgres -d test -qAtc 'SELECT 1' >/dev/null \
+    || { echo "PostgreSQL at 127.0.0.1:5432 does not accept user postgres on database test" >&2; exit 1; }
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null \
+    || { echo "Redis at 127.0.0.1:6379 does not answer" >&2; exit 1; }
+}

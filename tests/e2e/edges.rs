@@ -1,0 +1,74 @@
+//! What must never panic or hang: unknown routes, oversized bodies, a
+//! database that is down or not yet migrated.
+
+use reqwest::Method;
+use std::collections::HashMap;
+use wangjie_e2e::{spawn_app, spawn_unmigrated, Backend, Options, ADMIN_TOKEN};
+
+#[tokio::test]
+async fn an_unknown_route_is_a_problem_json_404() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?;
+    app.get("/no/such/route").await?.assert_problem(404);
+    app.get("/api/nothing-here").await?.assert_problem(404);
+    app.stop().await
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_413_and_changes_nothing() -> anyhow::Result<()> {
+    let options = Options {
+        variables: HashMap::from([("max_body_bytes".to_string(), "1024".to_string())]),
+        ..Options::default()
+    };
+    let app = spawn_unmigrated(Backend::Sqlite, options).await?;
+    let body = vec![b'x'; 4096];
+    app.send(Method::POST, "/admin/migrate", Some(ADMIN_TOKEN), Some(body))
+        .await?
+        .assert_problem(413);
+    // The refused request did not migrate anything.
+    let schema = app.admin(Method::GET, "/admin/schema").await?.expect_ok()?;
+    assert_eq!(schema.json["version"], 0);
+    app.stop().await
+}
+
+#[tokio::test]
+async fn a_malformed_parameter_is_a_400() -> anyhow::Result<()> {
+    let app = spawn_app(Backend::Sqlite).await?;
+    app.admin(Method::POST, "/admin/demo?records=lots")
+        .await?
+        .assert_problem(400);
+    app.admin(Method::POST, "/admin/demo?records=0")
+        .await?
+        .assert_problem(400);
+    app.stop().await
+}
+
+#[tokio::test]
+async fn a_database_that_is_down_is_a_retryable_503() -> anyhow::Result<()> {
+    // Nothing listens on port 1: the connection is refused at once.
+    let options = Options {
+        variables: HashMap::from([
+            ("database_url".to_string(), "postgres://postgres@127.0.0.1:1/test".to_string()),
+            ("pg_host".to_string(), "127.0.0.1:1".to_string()),
+        ]),
+        ..Options::default()
+    };
+    let app = spawn_unmigrated(Backend::Sqlite, options).await?;
+    let points = app.get_points("").await?;
+    assert_eq!(points.assert_problem(503)["retryable"], true);
+    app.get_health().await?.assert_problem(503);
+    app.stop().await
+}
+
+#[tokio::test]
+async fn an_unmigrated_database_says_so() -> anyhow::Result<()> {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = spawn_unmigrated(backend, Options::default()).await?;
+        let problem = app.get_points("").await?;
+        assert!(problem.assert_problem(503)["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("schema-not-migrated"));
+        app.stop().await?;
+    }
+    Ok(())
+}

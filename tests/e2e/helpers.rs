@@ -1,0 +1,249 @@
+//! What every end-to-end test needs: an app started by the local host from
+//! the real `spin.toml` on a free port, with its own state directory and,
+//! on PostgreSQL, its own database, and a client with one method per
+//! endpoint.
+//!
+//! The wasm components must be built first (`scripts/test` does it).
+
+use anyhow::{bail, Context, Result};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use wangjie_host::{HostConfig, RunningApp};
+
+/// The admin token every test app is started with.
+pub const ADMIN_TOKEN: &str = "e2e-admin-token";
+
+/// The PostgreSQL server the tests use (see `.ci/run`).
+const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
+
+/// Which system of record an app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Spin's built-in SQLite database, the embedded default.
+    Sqlite,
+    /// The local PostgreSQL server, a fresh database per test.
+    Postgres,
+}
+
+/// Options beyond the backend.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Extra variables (lower-case names), as `SPIN_VARIABLE_*` would give.
+    pub variables: HashMap<String, String>,
+    /// A runtime config file's text, written beside the state directory.
+    pub runtime_config: Option<String>,
+}
+
+/// A running app and what the test needs to talk to it.
+pub struct TestApp {
+    /// The host serving the app.
+    pub app: RunningApp,
+    /// Base URL, `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// Which backend it runs on.
+    pub backend: Backend,
+    client: reqwest::Client,
+    _state_dir: tempfile::TempDir,
+    database: Option<String>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The content type, if any.
+    pub content_type: String,
+    /// Every header.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body parsed as JSON (`Null` when it is not JSON).
+    pub json: Value,
+}
+
+impl Answer {
+    /// Asserts this is an RFC 9457 problem with the given status, and
+    /// returns its JSON.
+    pub fn assert_problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "{:?}", self.json);
+        assert_eq!(self.content_type, "application/problem+json", "{:?}", self.json);
+        for member in ["type", "title", "status", "detail"] {
+            assert!(self.json.get(member).is_some(), "problem lacks {member}: {}", self.json);
+        }
+        assert_eq!(self.json["status"], status);
+        &self.json
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Starts the app from `spin.toml` on `backend`, migrated.
+pub async fn spawn_app(backend: Backend) -> Result<TestApp> {
+    let app = spawn_unmigrated(backend, Options::default()).await?;
+    app.admin(Method::POST, "/admin/migrate").await?.expect_ok()?;
+    Ok(app)
+}
+
+/// Starts the app without applying migrations.
+pub async fn spawn_unmigrated(backend: Backend, options: Options) -> Result<TestApp> {
+    let state_dir = tempfile::tempdir().context("state dir")?;
+    let mut variables = HashMap::from([("admin_token".to_string(), ADMIN_TOKEN.to_string())]);
+    let mut database = None;
+    if backend == Backend::Postgres {
+        let name = create_database().await?;
+        variables.insert(
+            "database_url".into(),
+            format!("postgres://postgres@127.0.0.1:5432/{name}"),
+        );
+        database = Some(name);
+    }
+    variables.extend(options.variables);
+    let runtime_config = match options.runtime_config {
+        Some(text) => {
+            let path = state_dir.path().join("runtime-config.toml");
+            std::fs::write(&path, text)?;
+            Some(path)
+        }
+        None => None,
+    };
+    let app = wangjie_host::start(HostConfig {
+        manifest: repo_root().join("spin.toml"),
+        listen: "127.0.0.1:0".parse()?,
+        runtime_config,
+        state_dir: Some(state_dir.path().to_path_buf()),
+        variables,
+    })
+    .await
+    .context("starting the app; are the components built? (scripts/test builds them)")?;
+    Ok(TestApp {
+        url: app.url(),
+        app,
+        backend,
+        client: reqwest::Client::new(),
+        _state_dir: state_dir,
+        database,
+    })
+}
+
+async fn create_database() -> Result<String> {
+    let name = format!("wangjie_e2e_{:016x}", fastrand::u64(..));
+    let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls)
+        .await
+        .context("connecting to the local PostgreSQL (is it running? .ci/run starts it)")?;
+    tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    Ok(name)
+}
+
+impl TestApp {
+    /// Sends a request and reads the whole answer.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Result<Answer> {
+        let mut request = self.client.request(method, format!("{}{}", self.url, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body);
+        }
+        let response = request.send().await.with_context(|| format!("sending {path}"))?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer {
+            status,
+            content_type,
+            headers,
+            json,
+        })
+    }
+
+    /// A GET with no credentials.
+    pub async fn get(&self, path: &str) -> Result<Answer> {
+        self.send(Method::GET, path, None, None).await
+    }
+
+    /// An operator's request to `/admin/*`.
+    pub async fn admin(&self, method: Method, path: &str) -> Result<Answer> {
+        self.send(method, path, Some(ADMIN_TOKEN), None).await
+    }
+
+    /// `GET /api/health`.
+    pub async fn get_health(&self) -> Result<Answer> {
+        self.get("/api/health").await
+    }
+
+    /// `GET /api/points` with a query string.
+    pub async fn get_points(&self, query: &str) -> Result<Answer> {
+        self.get(&format!("/api/points{query}")).await
+    }
+
+    /// `POST /admin/demo` with a small library, so tests stay quick.
+    pub async fn load_demo(&self, records: u32, readers: u32) -> Result<Answer> {
+        self.admin(Method::POST, &format!("/admin/demo?records={records}&readers={readers}"))
+            .await
+    }
+
+    /// Stops the app and drops its PostgreSQL database.
+    pub async fn stop(self) -> Result<()> {
+        self.app.shutdown().await;
+        if let Some(name) = self.database {
+            let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls).await?;
+            tokio::spawn(connection);
+            client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Answer {
+    /// Fails unless the status is 2xx.
+    pub fn expect_ok(self) -> Result<Answer> {
+        if !self.status.is_success() {
+            bail!("expected success, got {}: {}", self.status, self.json);
+        }
+        Ok(self)
+    }
+}
+
+/// Runs one test body once on SQLite and once on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: &$crate::TestApp) -> anyhow::Result<()> $body
+
+            async fn on(backend: $crate::Backend) -> anyhow::Result<()> {
+                let app = $crate::spawn_app(backend).await?;
+                let outcome = run(&app).await;
+                app.stop().await?;
+                outcome
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                on($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                on($crate::Backend::Postgres).await
+            }
+        }
+    };
+}

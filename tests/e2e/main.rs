@@ -1,0 +1,7 @@
+//! wangjie's end-to-end tests: the local host runs the app from the real
+//! `spin.toml`, and each test talks HTTP to the real wasm components, most
+//! of them once on SQLite and once on PostgreSQL.
+
+mod admin;
+mod edges;
+mod points;
