@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -100,14 +100,61 @@ pub fn engine() -> Result<&'static Engine> {
     if let Some(engine) = ENGINE.get() {
         return Ok(engine);
     }
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    let engine = Engine::new(&config)
-        .map_err(anyhow::Error::from)
-        .context("creating the wasmtime engine")?;
+    let pooled = match std::env::var(POOLING_ENV).as_deref() {
+        Ok("0") => None,
+        _ => {
+            match Engine::new(&config(true)) {
+                Ok(engine) => Some(engine),
+                Err(error) => {
+                    eprintln!("note: pooling allocator unavailable ({error}); instances use mmap per request");
+                    None
+                }
+            }
+        }
+    };
+    let engine = match pooled {
+        Some(engine) => engine,
+        None => Engine::new(&config(false))
+            .map_err(anyhow::Error::from)
+            .context("creating the wasmtime engine")?,
+    };
     // A racing thread may have set it first; either engine is equivalent,
     // but only one may be used, since components belong to their engine.
     Ok(ENGINE.get_or_init(|| engine))
+}
+
+/// Env var: `0` turns the pooling allocator off.
+pub const POOLING_ENV: &str = "WANGJIE_HOST_POOLING";
+
+fn config(pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    if pooling {
+        // Spin's own defaults (spin-core), with 1000 instances: a fresh
+        // instance per request then costs no mmap/munmap, which is most of
+        // the per-request cost otherwise.
+        const MB: usize = 1 << 20;
+        let instances = 1000;
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(instances)
+            .total_memories(instances)
+            .total_tables(2 * instances)
+            .total_stacks(instances)
+            .total_core_instances(4 * instances)
+            .table_elements(100_000)
+            .max_component_instance_size(10 * MB)
+            .max_core_instance_size(10 * MB)
+            .max_core_instances_per_component(200)
+            .max_tables_per_component(64)
+            .max_memories_per_component(32)
+            .max_tables_per_module(2)
+            .max_memories_per_module(2)
+            .max_memory_size(4 << 30)
+            .linear_memory_keep_resident(2 * MB)
+            .table_keep_resident(MB / 2);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
 }
 
 /// The process-wide linker: WASI 0.2, wasi-http and the Spin interfaces.

@@ -203,18 +203,25 @@ fn transaction_effect(statement: &str) -> Option<bool> {
             break;
         }
     }
-    let mut words = rest
+    let words: Vec<String> = rest
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase);
-    let first = words.next()?;
-    let second = words.next();
-    match (first.as_str(), second.as_deref()) {
-        ("BEGIN", _) | ("START", Some("TRANSACTION")) => Some(true),
+        .take(4)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["BEGIN", ..] | ["START", "TRANSACTION", ..] => Some(true),
         // `ROLLBACK TO [SAVEPOINT]` stays inside the transaction; the
         // two-phase `COMMIT/ROLLBACK PREPARED` runs outside one.
-        ("ROLLBACK" | "COMMIT", Some("TO" | "PREPARED")) => None,
-        ("COMMIT" | "ROLLBACK" | "END" | "ABORT", _) => Some(false),
+        ["ROLLBACK" | "COMMIT", "TO" | "PREPARED", ..] => None,
+        // `... AND CHAIN` opens the next transaction at once.
+        ["COMMIT" | "ROLLBACK" | "END" | "ABORT", rest @ ..]
+            if rest.starts_with(&["AND", "CHAIN"]) =>
+        {
+            Some(true)
+        }
+        ["COMMIT" | "ROLLBACK" | "END" | "ABORT", ..] => Some(false),
         _ => None,
     }
 }

@@ -300,6 +300,8 @@ fn transaction_keywords() {
         "BEGIN ISOLATION LEVEL SERIALIZABLE",
         "start transaction read only",
         "/* x */ BEGIN",
+        "COMMIT AND CHAIN",
+        "rollback work and chain",
         "-- c\nBegin",
     ] {
         assert_eq!(effect(begins), Some(true), "{begins:?}");
@@ -310,7 +312,7 @@ fn transaction_keywords() {
         "ROLLBACK",
         "END",
         "abort",
-        "COMMIT AND CHAIN",
+        "COMMIT AND NO CHAIN",
         "/* x */ -- y\n rollback",
     ] {
         assert_eq!(effect(ends), Some(false), "{ends:?}");

@@ -1,0 +1,11 @@
+//! The `search` component (being built: issue 3).
+#![warn(missing_docs)]
+
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+use wangjie_shared::Error;
+
+#[http_component]
+async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    wangjie_shared::spin::http::serve(incoming, out, |_| Err(Error::NotFound { what: "route" })).await
+}
