@@ -40,7 +40,11 @@ macro_rules! migration {
 }
 
 /// Every migration, oldest first.
-pub static MIGRATIONS: &[Migration] = &[migration!(1, "0001_domain")];
+pub static MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_domain"),
+    migration!(2, "0002_search"),
+    migration!(3, "0003_import"),
+];
 
 /// The schema version this code needs.
 pub fn latest_version() -> i64 {
