@@ -203,12 +203,18 @@ fn transaction_effect(statement: &str) -> Option<bool> {
             break;
         }
     }
-    let words: Vec<String> = rest
+    let mut words: Vec<String> = rest
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| !w.is_empty())
-        .take(4)
+        .take(5)
         .map(str::to_ascii_uppercase)
         .collect();
+    // `COMMIT WORK`, `ROLLBACK TRANSACTION TO ...`: the noise word changes
+    // nothing.
+    if words.len() > 1 && matches!(words[1].as_str(), "WORK" | "TRANSACTION") && words[0] != "START"
+    {
+        words.remove(1);
+    }
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["BEGIN", ..] | ["START", "TRANSACTION", ..] => Some(true),
@@ -216,11 +222,7 @@ fn transaction_effect(statement: &str) -> Option<bool> {
         // two-phase `COMMIT/ROLLBACK PREPARED` runs outside one.
         ["ROLLBACK" | "COMMIT", "TO" | "PREPARED", ..] => None,
         // `... AND CHAIN` opens the next transaction at once.
-        ["COMMIT" | "ROLLBACK" | "END" | "ABORT", rest @ ..]
-            if rest.starts_with(&["AND", "CHAIN"]) =>
-        {
-            Some(true)
-        }
+        ["COMMIT" | "ROLLBACK" | "END" | "ABORT", "AND", "CHAIN", ..] => Some(true),
         ["COMMIT" | "ROLLBACK" | "END" | "ABORT", ..] => Some(false),
         _ => None,
     }

@@ -13,38 +13,49 @@ use wasmtime::component::Resource;
 const SERVER: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
 const ALLOWED: &[&str] = &["postgres://127.0.0.1:5432"];
 
-/// A scratch database, dropped (with its open connections) on `finish`.
+/// A scratch database, dropped with its open connections when this goes
+/// out of scope, on success or panic alike.
 pub(crate) struct Scratch {
     name: String,
-    admin: tokio_postgres::Client,
 }
 
 impl Scratch {
     pub(crate) async fn new() -> Self {
-        let (admin, connection) = tokio_postgres::connect(SERVER, tokio_postgres::NoTls)
-            .await
-            .expect("PostgreSQL at 127.0.0.1:5432 (user postgres, database test)");
-        tokio::spawn(connection);
         let name = unique("cap_test");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create scratch database");
-        Self { name, admin }
+        admin(&format!("CREATE DATABASE {name}")).await;
+        Self { name }
     }
 
     pub(crate) fn address(&self) -> String {
         format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
     }
+}
 
-    pub(crate) async fn finish(self) {
-        let _ = self
-            .admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .await;
+async fn admin(statement: &str) {
+    let (client, connection) = tokio_postgres::connect(SERVER, tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL at 127.0.0.1:5432 (user postgres, database test)");
+    tokio::spawn(connection);
+    client.batch_execute(statement).await.expect(statement);
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // A runtime of its own: this may run while a test's runtime is
+        // unwinding from a panic.
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let dropped = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(admin(&statement));
+            }
+        })
+        .join();
+        if dropped.is_err() && !std::thread::panicking() {
+            panic!("could not drop the scratch database {}", self.name);
+        }
     }
 }
 
@@ -150,7 +161,7 @@ async fn server_errors_carry_sqlstate() {
         "{syntax:?}"
     );
     drop(caps);
-    db.finish().await;
+    drop(db);
 }
 
 #[tokio::test]
@@ -229,7 +240,7 @@ async fn transactions_span_calls_and_roll_back_on_drop() {
         HostConnection::drop(&mut caps, again).await.expect("drop");
     }
     drop(caps);
-    db.finish().await;
+    drop(db);
 }
 
 #[tokio::test]
@@ -313,6 +324,7 @@ fn transaction_keywords() {
         "END",
         "abort",
         "COMMIT AND NO CHAIN",
+        "end work",
         "/* x */ -- y\n rollback",
     ] {
         assert_eq!(effect(ends), Some(false), "{ends:?}");
@@ -320,6 +332,8 @@ fn transaction_keywords() {
     for neither in [
         "ROLLBACK TO SAVEPOINT a",
         "rollback to a",
+        "ROLLBACK TRANSACTION TO SAVEPOINT a",
+        "rollback work to a",
         "SAVEPOINT a",
         "COMMIT PREPARED 'x'",
         "SELECT 1",

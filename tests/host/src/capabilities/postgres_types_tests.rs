@@ -162,5 +162,5 @@ async fn types_round_trip() {
         "{mismatch:?}"
     );
     drop(caps);
-    db.finish().await;
+    drop(db);
 }
