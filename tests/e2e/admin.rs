@@ -17,7 +17,10 @@ on_both_backends!(health_is_ok_once_migrated, |app| {
 });
 
 on_both_backends!(migrating_twice_applies_nothing_the_second_time, |app| {
-    let again = app.admin(Method::POST, "/admin/migrate").await?.expect_ok()?;
+    let again = app
+        .admin(Method::POST, "/admin/migrate")
+        .await?
+        .expect_ok()?;
     assert_eq!(again.json["applied"], serde_json::json!([]));
     let schema = app.admin(Method::GET, "/admin/schema").await?.expect_ok()?;
     assert_eq!(schema.json["version"], schema.json["latest"]);
@@ -31,7 +34,9 @@ on_both_backends!(admin_endpoints_refuse_a_missing_or_wrong_token, |app| {
     app.send(Method::POST, "/admin/migrate", Some("not-the-token"), None)
         .await?
         .assert_problem(401);
-    let wrong_method = app.send(Method::GET, "/admin/migrate", Some(ADMIN_TOKEN), None).await?;
+    let wrong_method = app
+        .send(Method::GET, "/admin/migrate", Some(ADMIN_TOKEN), None)
+        .await?;
     wrong_method.assert_problem(405);
     assert_eq!(wrong_method.headers["allow"], "POST");
     Ok(())
@@ -58,12 +63,15 @@ async fn health_reports_an_unmigrated_database_as_a_503_problem() -> anyhow::Res
 async fn the_key_value_store_can_live_in_redis_per_runtime_config() -> anyhow::Result<()> {
     let options = Options {
         runtime_config: Some(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n".into(),
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n"
+                .into(),
         ),
         ..Options::default()
     };
     let app = spawn_unmigrated(Backend::Sqlite, options).await?;
-    app.admin(Method::POST, "/admin/migrate").await?.expect_ok()?;
+    app.admin(Method::POST, "/admin/migrate")
+        .await?
+        .expect_ok()?;
     let answer = app.get_health().await?;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(answer.json["checks"]["key_value"]["ok"], true);

@@ -21,9 +21,14 @@ async fn an_oversized_body_is_a_413_and_changes_nothing() -> anyhow::Result<()> 
     };
     let app = spawn_unmigrated(Backend::Sqlite, options).await?;
     let body = vec![b'x'; 4096];
-    app.send(Method::POST, "/admin/migrate", Some(ADMIN_TOKEN), Some(body))
-        .await?
-        .assert_problem(413);
+    app.send(
+        Method::POST,
+        "/admin/migrate",
+        Some(ADMIN_TOKEN),
+        Some(body),
+    )
+    .await?
+    .assert_problem(413);
     // The refused request did not migrate anything.
     let schema = app.admin(Method::GET, "/admin/schema").await?.expect_ok()?;
     assert_eq!(schema.json["version"], 0);
@@ -47,7 +52,10 @@ async fn a_database_that_is_down_is_a_retryable_503() -> anyhow::Result<()> {
     // Nothing listens on port 1: the connection is refused at once.
     let options = Options {
         variables: HashMap::from([
-            ("database_url".to_string(), "postgres://postgres@127.0.0.1:1/test".to_string()),
+            (
+                "database_url".to_string(),
+                "postgres://postgres@127.0.0.1:1/test".to_string(),
+            ),
             ("pg_host".to_string(), "127.0.0.1:1".to_string()),
         ]),
         ..Options::default()

@@ -67,9 +67,17 @@ impl Answer {
     /// returns its JSON.
     pub fn assert_problem(&self, status: u16) -> &Value {
         assert_eq!(self.status.as_u16(), status, "{:?}", self.json);
-        assert_eq!(self.content_type, "application/problem+json", "{:?}", self.json);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{:?}",
+            self.json
+        );
         for member in ["type", "title", "status", "detail"] {
-            assert!(self.json.get(member).is_some(), "problem lacks {member}: {}", self.json);
+            assert!(
+                self.json.get(member).is_some(),
+                "problem lacks {member}: {}",
+                self.json
+            );
         }
         assert_eq!(self.json["status"], status);
         &self.json
@@ -84,7 +92,9 @@ pub fn repo_root() -> PathBuf {
 /// Starts the app from `spin.toml` on `backend`, migrated.
 pub async fn spawn_app(backend: Backend) -> Result<TestApp> {
     let app = spawn_unmigrated(backend, Options::default()).await?;
-    app.admin(Method::POST, "/admin/migrate").await?.expect_ok()?;
+    app.admin(Method::POST, "/admin/migrate")
+        .await?
+        .expect_ok()?;
     Ok(app)
 }
 
@@ -135,21 +145,34 @@ async fn create_database() -> Result<String> {
         .await
         .context("connecting to the local PostgreSQL (is it running? .ci/run starts it)")?;
     tokio::spawn(connection);
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await?;
     Ok(name)
 }
 
 impl TestApp {
     /// Sends a request and reads the whole answer.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Result<Answer> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Answer> {
         let mut request = self.client.request(method, format!("{}{}", self.url, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body);
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
         }
-        let response = request.send().await.with_context(|| format!("sending {path}"))?;
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("sending {path}"))?;
         let status = response.status();
         let content_type = response
             .headers()
@@ -190,15 +213,19 @@ impl TestApp {
 
     /// `POST /admin/demo` with a small library, so tests stay quick.
     pub async fn load_demo(&self, records: u32, readers: u32) -> Result<Answer> {
-        self.admin(Method::POST, &format!("/admin/demo?records={records}&readers={readers}"))
-            .await
+        self.admin(
+            Method::POST,
+            &format!("/admin/demo?records={records}&readers={readers}"),
+        )
+        .await
     }
 
     /// Stops the app and drops its PostgreSQL database.
     pub async fn stop(self) -> Result<()> {
         self.app.shutdown().await;
         if let Some(name) = self.database {
-            let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls).await?;
+            let (client, connection) =
+                tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls).await?;
             tokio::spawn(connection);
             client
                 .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -27,7 +27,10 @@ on_both_backends!(points_are_sorted_nearest_first, |app| {
         .expect_ok()?;
     let points = answer.json["points"].as_array().unwrap();
     assert_eq!(points.len(), 10);
-    let distances: Vec<u64> = points.iter().map(|p| p["distance_m"].as_u64().unwrap()).collect();
+    let distances: Vec<u64> = points
+        .iter()
+        .map(|p| p["distance_m"].as_u64().unwrap())
+        .collect();
     assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
     let first = points[0]["code"].as_str().unwrap();
     let one = app.get_points(&format!("/{first}")).await?.expect_ok()?;
@@ -37,7 +40,10 @@ on_both_backends!(points_are_sorted_nearest_first, |app| {
 
 on_both_backends!(malformed_point_queries_are_clear_400s, |app| {
     let problem = app.get_points("?lat=north&lon=120").await?;
-    assert!(problem.assert_problem(400)["detail"].as_str().unwrap().contains("lat"));
+    assert!(problem.assert_problem(400)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("lat"));
     app.get_points("?lat=30.2").await?.assert_problem(400);
     app.get_points("?lat=95&lon=120").await?.assert_problem(400);
     app.get_points("?kind=castle").await?.assert_problem(400);

@@ -39,7 +39,10 @@ pub fn report_health() -> Result<Reply> {
             );
             (backend, check)
         }
-        Err(error) => (configured_backend(), Check::from_result::<(), _>(Err(error), |_| String::new())),
+        Err(error) => (
+            configured_backend(),
+            Check::from_result::<(), _>(Err(error), |_| String::new()),
+        ),
     };
     let key_value = Check::from_result(probe_key_value(), |_| "read back what was written".into());
     let report = Report {
@@ -48,10 +51,22 @@ pub fn report_health() -> Result<Reply> {
         key_value,
     };
     if report.healthy() {
-        return Ok(Reply::json(200, &json!({ "status": "ok", "checks": report })));
+        return Ok(Reply::json(
+            200,
+            &json!({ "status": "ok", "checks": report }),
+        ));
     }
-    let problem = Problem::new(503, "unhealthy", "Unhealthy", "one or more checks failed", true)
-        .with("checks", serde_json::to_value(&report).map_err(anyhow::Error::from)?);
+    let problem = Problem::new(
+        503,
+        "unhealthy",
+        "Unhealthy",
+        "one or more checks failed",
+        true,
+    )
+    .with(
+        "checks",
+        serde_json::to_value(&report).map_err(anyhow::Error::from)?,
+    );
     Ok(Reply::problem(&problem))
 }
 
@@ -65,12 +80,16 @@ fn configured_backend() -> &'static str {
 fn probe_key_value() -> Result<()> {
     let store = kv::open_default()?;
     let written = now_ms().to_string();
-    store.set(HEALTH_PROBE_KEY, written.as_bytes()).map_err(kv::unavailable)?;
+    store
+        .set(HEALTH_PROBE_KEY, written.as_bytes())
+        .map_err(kv::unavailable)?;
     let read = store.get(HEALTH_PROBE_KEY).map_err(kv::unavailable)?;
     if read.as_deref() == Some(written.as_bytes()) {
         Ok(())
     } else {
-        Err(Error::KeyValueUnavailable(anyhow::anyhow!("read back a different value")))
+        Err(Error::KeyValueUnavailable(anyhow::anyhow!(
+            "read back a different value"
+        )))
     }
 }
 
@@ -95,8 +114,12 @@ pub fn apply_migrations() -> Result<Reply> {
 pub fn load_demo(request: &Request) -> Result<Reply> {
     let defaults = DemoSize::default();
     let size = DemoSize {
-        records: request.parse_param("records", "a whole number")?.unwrap_or(defaults.records),
-        readers: request.parse_param("readers", "a whole number")?.unwrap_or(defaults.readers),
+        records: request
+            .parse_param("records", "a whole number")?
+            .unwrap_or(defaults.records),
+        readers: request
+            .parse_param("readers", "a whole number")?
+            .unwrap_or(defaults.readers),
     };
     let db = db::connect()?;
     migrate::ensure_current(db.as_ref())?;

@@ -9,5 +9,6 @@ use wangjie_shared::Error;
 
 #[http_component]
 async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-    wangjie_shared::spin::http::serve(incoming, out, |_| Err(Error::NotFound { what: "route" })).await
+    wangjie_shared::spin::http::serve(incoming, out, |_| Err(Error::NotFound { what: "route" }))
+        .await
 }

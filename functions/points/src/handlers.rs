@@ -31,9 +31,14 @@ pub fn list_points(request: &Request) -> Result<Reply> {
         (None, None) => None,
         _ => return Err(Error::invalid("lat", "lat and lon go together")),
     };
-    let limit = request.parse_param::<usize>("limit", "a whole number")?.unwrap_or(DEFAULT_LIMIT);
+    let limit = request
+        .parse_param::<usize>("limit", "a whole number")?
+        .unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Error::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        return Err(Error::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     let points = point::list_points(db::connect()?.as_ref(), kind)?;
     let total = points.len();
@@ -47,11 +52,17 @@ pub fn list_points(request: &Request) -> Result<Reply> {
             .collect(),
         None => points
             .into_iter()
-            .map(|point| Listed { point, distance_m: None })
+            .map(|point| Listed {
+                point,
+                distance_m: None,
+            })
             .collect(),
     };
     let listed: Vec<Listed> = listed.into_iter().take(limit).collect();
-    Ok(Reply::json(200, &serde_json::json!({ "total": total, "points": listed })))
+    Ok(Reply::json(
+        200,
+        &serde_json::json!({ "total": total, "points": listed }),
+    ))
 }
 
 /// `GET /api/points/{code}`.
@@ -60,6 +71,8 @@ pub fn show_point(code: &str) -> Result<Reply> {
     let point = points
         .into_iter()
         .find(|p| p.code == code)
-        .ok_or(Error::NotFound { what: "service point" })?;
+        .ok_or(Error::NotFound {
+            what: "service point",
+        })?;
     Ok(Reply::json(200, &point))
 }
