@@ -154,6 +154,10 @@ impl Writer<'_> {
             detail.into(),
         ];
         let events = self.insert(&EVENTS, std::iter::once(Ok(event)))?;
+        // Search keys in the same transaction, so a loaded demo is searchable.
+        let mut ids: Vec<i64> = record_ids.values().copied().collect();
+        ids.sort_unstable();
+        crate::search::index::reindex(self.db, &ids)?;
         Ok(DemoReport {
             already_loaded: false,
             service_points,

@@ -1,0 +1,37 @@
+//! Parse, call the domain, answer.
+
+use wangjie_shared::reply::Reply;
+use wangjie_shared::request::Request;
+use wangjie_shared::search::query::{SearchParams, SearchQuery};
+use wangjie_shared::search::{detail, store};
+use wangjie_shared::spin::db;
+use wangjie_shared::{Error, Result};
+
+/// `GET /api/search?q=&title=&author=&isbn=&branch=&available=&point=&lat=&lon=&page=&per_page=`.
+pub fn search_records(request: &Request) -> Result<Reply> {
+    let params = SearchParams {
+        q: request.param("q"),
+        title: request.param("title"),
+        author: request.param("author"),
+        isbn: request.param("isbn"),
+        branch: request.param("branch"),
+        available: request.param("available"),
+        point: request.param("point"),
+        lat: request.param("lat"),
+        lon: request.param("lon"),
+        page: request.param("page"),
+        per_page: request.param("per_page"),
+    };
+    // Parse before connecting: a malformed request costs no connection.
+    let query = SearchQuery::parse(&params)?;
+    let answer = store::search(db::connect()?.as_ref(), &query)?;
+    Ok(Reply::json(200, &answer))
+}
+
+/// `GET /api/records/{id}`.
+pub fn show_record(id: &str) -> Result<Reply> {
+    // A malformed id names no record: 404, as for an unknown one.
+    let id: i64 = id.parse().map_err(|_| Error::NotFound { what: "record" })?;
+    let record = detail::record_detail(db::connect()?.as_ref(), id)?;
+    Ok(Reply::json(200, &record))
+}

@@ -1,0 +1,326 @@
+//! The SQL of a search: the matched set (records whose keys match every
+//! group, after the filters), one page of it in rank order, its facets, and
+//! the availability of the page's records. Statements are named templates:
+//! `{terms}`, `{filters}` and `{ids}` are filled with our own fragments and
+//! numbered parameters, never with the reader's text.
+
+use super::index::placeholders;
+use super::query::SearchQuery;
+use crate::db::{Db, Value};
+use crate::geo::Coordinates;
+use crate::point::{self, LockerStatus, PointKind, ServicePoint};
+use crate::{Error, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The matched set as CTEs: `q` the query's keys with their group (-1 for
+/// bonus keys), `m` each record's score per group, `hits` the records that
+/// match every group, `matched` those that pass the filters.
+const SQL_MATCHED: &str = "WITH q (term, field, grp) AS ({terms}), \
+     m AS (SELECT t.record_id, q.grp, SUM(t.weight) AS w FROM q \
+       JOIN record_terms t ON t.term = q.term AND t.field = q.field GROUP BY t.record_id, q.grp), \
+     hits AS (SELECT record_id, CAST(SUM(w) AS BIGINT) AS score, \
+       MAX(CASE WHEN grp < 0 THEN 1 ELSE 0 END) AS exact FROM m GROUP BY record_id \
+       HAVING SUM(CASE WHEN grp >= 0 THEN 1 ELSE 0 END) = {groups}), \
+     matched AS (SELECT h.record_id, h.score, h.exact FROM hits h WHERE 1 = 1{filters})";
+/// One page in rank order: exact title matches, then score, then id, so
+/// that pages neither repeat nor skip a record.
+const SQL_PAGE: &str = " SELECT r.id, r.title, r.responsibility, r.publisher, r.year, r.isbn13, \
+     r.language, h.score, h.exact FROM matched h JOIN records r ON r.id = h.record_id \
+     ORDER BY h.exact DESC, h.score DESC, r.id ASC LIMIT {limit} OFFSET {offset}";
+/// The size of the matched set and its facets, over the whole set. The
+/// CROSS JOIN makes SQLite walk the matched set and look its copies up by
+/// record, rather than scan every copy in branch order (PostgreSQL plans
+/// it as any join).
+const SQL_FACETS: &str = " SELECT 'total' AS facet, '' AS value, COUNT(*) AS n FROM matched \
+     UNION ALL SELECT 'year', CAST(r.year AS TEXT), COUNT(*) FROM matched h \
+       JOIN records r ON r.id = h.record_id GROUP BY r.year \
+     UNION ALL SELECT 'language', r.language, COUNT(*) FROM matched h \
+       JOIN records r ON r.id = h.record_id GROUP BY r.language \
+     UNION ALL SELECT 'branch', c.home_point, COUNT(DISTINCT c.record_id) FROM matched h \
+       CROSS JOIN copies c WHERE c.record_id = h.record_id GROUP BY c.home_point";
+/// Copies on the shelf now, per record and the point where they stand.
+const SQL_ON_SHELF: &str = "SELECT record_id, current_point AS point, COUNT(*) AS n FROM copies \
+     WHERE status = 'on_shelf' AND current_point IS NOT NULL AND record_id IN ({ids}) \
+     GROUP BY record_id, current_point ORDER BY record_id, current_point";
+/// Filter fragments, each with its own parameter number `{n}`.
+const FILTER_BRANCH: &str = " AND EXISTS (SELECT 1 FROM copies c WHERE c.record_id = h.record_id \
+     AND (c.home_point = ${n} OR c.current_point = ${n}))";
+const FILTER_ON_SHELF: &str =
+    " AND EXISTS (SELECT 1 FROM copies c WHERE c.record_id = h.record_id \
+     AND c.status = 'on_shelf')";
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    #[allow(missing_docs)]
+    pub id: i64,
+    #[allow(missing_docs)]
+    pub title: String,
+    /// Statement of responsibility (author and role).
+    pub responsibility: String,
+    #[allow(missing_docs)]
+    pub publisher: String,
+    #[allow(missing_docs)]
+    pub year: Option<i64>,
+    #[allow(missing_docs)]
+    pub isbn13: Option<String>,
+    #[allow(missing_docs)]
+    pub language: String,
+    /// Sum of the weights of the matched keys.
+    pub score: i64,
+    /// Whether the whole title matched what was typed.
+    pub exact_title: bool,
+    /// Copies on the shelf now, by the point where they stand.
+    pub on_shelf: BTreeMap<String, i64>,
+    /// Given lat/lon: the nearest point with a copy on its shelf now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearest_copy: Option<Nearby>,
+    /// Given lat/lon and a copy on a shelf somewhere: the nearest pickup
+    /// point the library can send it to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearest_pickup: Option<Nearby>,
+}
+
+/// A point and how far it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Nearby {
+    #[allow(missing_docs)]
+    pub code: String,
+    #[allow(missing_docs)]
+    pub name: String,
+    #[allow(missing_docs)]
+    pub distance_m: u64,
+}
+
+/// One value of a facet and how many matched records have it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FacetValue {
+    #[allow(missing_docs)]
+    pub value: String,
+    #[allow(missing_docs)]
+    pub count: i64,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchAnswer {
+    /// Records in the whole matched set.
+    pub total: i64,
+    #[allow(missing_docs)]
+    pub page: u32,
+    #[allow(missing_docs)]
+    pub per_page: u32,
+    /// Whether the query text was cut (see `query::MAX_QUERY_CHARS`).
+    pub truncated: bool,
+    #[allow(missing_docs)]
+    pub hits: Vec<Hit>,
+    /// `branch` (home branch of a copy), `year` and `language`, each most
+    /// frequent first.
+    pub facets: BTreeMap<String, Vec<FacetValue>>,
+}
+
+/// Runs a search.
+pub fn search(db: &dyn Db, query: &SearchQuery) -> Result<SearchAnswer> {
+    let needs_points = query.branch.is_some() || query.point.is_some() || query.from.is_some();
+    let points = if needs_points {
+        point::list_points(db, None)?
+    } else {
+        Vec::new()
+    };
+    let (matched, mut params) = matched_sql(query, &points)?;
+    let facet_rows = db.query(&format!("{matched}{SQL_FACETS}"), &params)?;
+    let mut total = 0;
+    let mut facets: BTreeMap<String, Vec<FacetValue>> = BTreeMap::new();
+    for row in facet_rows.iter() {
+        let (facet, count) = (row.text("facet")?, row.i64("n")?);
+        match (facet, row.opt_text("value")?) {
+            ("total", _) => total = count,
+            (_, Some(value)) => facets.entry(facet.into()).or_default().push(FacetValue {
+                value: value.into(),
+                count,
+            }),
+            (_, None) => {}
+        }
+    }
+    for values in facets.values_mut() {
+        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    }
+    let n = params.len();
+    let page_sql = SQL_PAGE
+        .replace("{limit}", &format!("${}", n + 1))
+        .replace("{offset}", &format!("${}", n + 2));
+    params.push(Value::Int(i64::from(query.per_page)));
+    params.push(Value::Int(
+        i64::from(query.page - 1) * i64::from(query.per_page),
+    ));
+    let mut hits = Vec::new();
+    for row in db.query(&format!("{matched}{page_sql}"), &params)?.iter() {
+        hits.push(Hit {
+            id: row.i64("id")?,
+            title: row.text("title")?.into(),
+            responsibility: row.text("responsibility")?.into(),
+            publisher: row.text("publisher")?.into(),
+            year: row.opt_i64("year")?,
+            isbn13: row.opt_text("isbn13")?.map(str::to_string),
+            language: row.text("language")?.into(),
+            score: row.i64("score")?,
+            exact_title: row.i64("exact")? == 1,
+            on_shelf: BTreeMap::new(),
+            nearest_copy: None,
+            nearest_pickup: None,
+        });
+    }
+    add_availability(db, &mut hits, &points, query.from)?;
+    Ok(SearchAnswer {
+        total,
+        page: query.page,
+        per_page: query.per_page,
+        truncated: query.truncated,
+        hits,
+        facets,
+    })
+}
+
+/// The CTEs of the matched set and their parameters.
+fn matched_sql(query: &SearchQuery, points: &[ServicePoint]) -> Result<(String, Vec<Value>)> {
+    let mut params: Vec<Value> = Vec::new();
+    let mut terms: Vec<String> = Vec::new();
+    let keyed = query
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (i as i64, &g.0));
+    let bonus = std::iter::once((-1, &query.bonus));
+    for (group, keys) in keyed.chain(bonus) {
+        for (term, field) in keys {
+            params.push(Value::Text(term.clone()));
+            // The field and group are ours; only the term is the reader's.
+            terms.push(format!(
+                "SELECT CAST(${} AS TEXT), '{}', {group}",
+                params.len(),
+                field.as_str()
+            ));
+        }
+    }
+    let mut filters = String::new();
+    if let Some(branch) = &query.branch {
+        if !points.iter().any(|p| &p.code == branch) {
+            return Err(Error::invalid(
+                "branch",
+                format!("{branch:?} is not a service point"),
+            ));
+        }
+        params.push(Value::Text(branch.clone()));
+        filters.push_str(&FILTER_BRANCH.replace("{n}", &params.len().to_string()));
+    }
+    if let Some(code) = &query.point {
+        let pickup = points
+            .iter()
+            .find(|p| &p.code == code)
+            .filter(|p| can_receive(p));
+        if pickup.is_none() {
+            return Err(Error::invalid(
+                "point",
+                format!("{code:?} is not a pickup point open to orders"),
+            ));
+        }
+    }
+    // A reachable pickup point can be sent any copy that is on a shelf.
+    if query.available || query.point.is_some() {
+        filters.push_str(FILTER_ON_SHELF);
+    }
+    let sql = SQL_MATCHED
+        .replace("{terms}", &terms.join(" UNION ALL "))
+        .replace("{groups}", &query.groups.len().to_string())
+        .replace("{filters}", &filters);
+    Ok((sql, params))
+}
+
+/// Whether orders may be routed to this point now: not the delivery
+/// centre, and not a locker that has stopped reporting.
+pub fn can_receive(point: &ServicePoint) -> bool {
+    point.kind != PointKind::DeliveryCentre
+        && point
+            .locker
+            .as_ref()
+            .is_none_or(|l| l.status == LockerStatus::Online)
+}
+
+fn add_availability(
+    db: &dyn Db,
+    hits: &mut [Hit],
+    points: &[ServicePoint],
+    from: Option<Coordinates>,
+) -> Result<()> {
+    if hits.is_empty() {
+        return Ok(());
+    }
+    let params: Vec<Value> = hits.iter().map(|h| Value::Int(h.id)).collect();
+    let sql = SQL_ON_SHELF.replace("{ids}", &placeholders(1, hits.len()));
+    for row in db.query(&sql, &params)?.iter() {
+        let id = row.i64("record_id")?;
+        if let Some(hit) = hits.iter_mut().find(|h| h.id == id) {
+            hit.on_shelf
+                .insert(row.text("point")?.into(), row.i64("n")?);
+        }
+    }
+    let Some(from) = from else { return Ok(()) };
+    let nearest = |candidates: &mut dyn Iterator<Item = &ServicePoint>| {
+        candidates
+            .map(|p| (p, from.distance_m(&p.coordinates)))
+            .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.code.cmp(&b.0.code)))
+            .map(|(p, d)| Nearby {
+                code: p.code.clone(),
+                name: p.name.clone(),
+                distance_m: d.round() as u64,
+            })
+    };
+    for hit in hits.iter_mut().filter(|h| !h.on_shelf.is_empty()) {
+        hit.nearest_copy =
+            nearest(&mut points.iter().filter(|p| hit.on_shelf.contains_key(&p.code)));
+        hit.nearest_pickup = nearest(&mut points.iter().filter(|p| can_receive(p)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::query::{SearchParams, SearchQuery};
+
+    #[test]
+    fn the_reader_text_is_bound_never_spliced() {
+        let params = SearchParams {
+            q: Some("三体'; DROP TABLE records; --"),
+            ..Default::default()
+        };
+        let query = SearchQuery::parse(&params).unwrap();
+        let (sql, values) = matched_sql(&query, &[]).unwrap();
+        assert!(!sql.contains("DROP"), "{sql}");
+        assert!(values.contains(&Value::Text("三体".into())));
+    }
+
+    #[test]
+    fn the_group_count_is_what_a_record_must_match() {
+        let params = SearchParams {
+            q: Some("三体 santi"),
+            ..Default::default()
+        };
+        let query = SearchQuery::parse(&params).unwrap();
+        let (sql, _) = matched_sql(&query, &[]).unwrap();
+        assert!(sql.contains("ELSE 0 END) = 2)"), "{sql}");
+    }
+
+    #[test]
+    fn an_unknown_branch_is_a_clear_400() {
+        let params = SearchParams {
+            q: Some("三体"),
+            branch: Some("NOPE"),
+            ..Default::default()
+        };
+        let query = SearchQuery::parse(&params).unwrap();
+        let error = matched_sql(&query, &[]).unwrap_err();
+        assert!(error.to_string().starts_with("invalid branch"), "{error}");
+    }
+}
