@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod catalogue;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod point;
 pub mod problem;
 pub mod reply;
 pub mod request;
+pub mod search;
 
 #[cfg(feature = "spin")]
 pub mod spin;

@@ -4,4 +4,6 @@
 
 mod admin;
 mod edges;
+mod import;
 mod points;
+mod search;
