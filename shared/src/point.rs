@@ -210,11 +210,22 @@ pub struct ServicePoint {
     pub locker: Option<LockerInfo>,
 }
 
+/// The columns [`point_from_row`] reads, then a filter.
+macro_rules! select_points {
+    ($filter:literal) => {
+        concat!(
+            "SELECT code, name, kind, address, district, lat, lon, opening, ",
+            "locker_generation, locker_cell_count, locker_status, last_heartbeat_at_ms ",
+            "FROM service_points ",
+            $filter
+        )
+    };
+}
+
 /// Every service point, or those of one kind (`$1`, NULL for all), in code
 /// order. The CAST gives PostgreSQL a type for `$1` when it is NULL.
-pub const SQL_LIST_POINTS: &str = "SELECT code, name, kind, address, district, lat, lon, opening, \
-     locker_generation, locker_cell_count, locker_status, last_heartbeat_at_ms \
-     FROM service_points WHERE (CAST($1 AS TEXT) IS NULL OR kind = $1) ORDER BY code";
+pub const SQL_LIST_POINTS: &str =
+    select_points!("WHERE (CAST($1 AS TEXT) IS NULL OR kind = $1) ORDER BY code");
 
 /// Lists service points, all or of one kind, in code order.
 pub fn list_points(db: &dyn Db, kind: Option<PointKind>) -> Result<Vec<ServicePoint>> {
@@ -222,7 +233,16 @@ pub fn list_points(db: &dyn Db, kind: Option<PointKind>) -> Result<Vec<ServicePo
     rows.iter().map(|row| point_from_row(&row)).collect()
 }
 
-/// Reads one row of [`SQL_LIST_POINTS`]; a stored value that does not parse
+/// One service point by its code.
+pub const SQL_FIND_POINT: &str = select_points!("WHERE code = $1");
+
+/// Finds one service point by its code.
+pub fn find_point(db: &dyn Db, code: &str) -> Result<Option<ServicePoint>> {
+    let rows = db.query(SQL_FIND_POINT, &[code.into()])?;
+    rows.first().map(|row| point_from_row(&row)).transpose()
+}
+
+/// Reads one row of [`SQL_LIST_POINTS`] or [`SQL_FIND_POINT`]; a stored value that does not parse
 /// is a bug, hence internal errors.
 fn point_from_row(row: &Row<'_>) -> Result<ServicePoint> {
     let opening = serde_json::from_str(row.text("opening")?).map_err(|e| {

@@ -67,12 +67,8 @@ pub fn list_points(request: &Request) -> Result<Reply> {
 
 /// `GET /api/points/{code}`.
 pub fn show_point(code: &str) -> Result<Reply> {
-    let points = point::list_points(db::connect()?.as_ref(), None)?;
-    let point = points
-        .into_iter()
-        .find(|p| p.code == code)
-        .ok_or(Error::NotFound {
-            what: "service point",
-        })?;
+    let point = point::find_point(db::connect()?.as_ref(), code)?.ok_or(Error::NotFound {
+        what: "service point",
+    })?;
     Ok(Reply::json(200, &point))
 }
