@@ -63,6 +63,23 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// Occurs when a credit provider cannot give a usable answer: it is
+    /// down, slow, answers garbage or answers with a bad signature. 503,
+    /// retryable. Never a grant: the reader's standing is left as it was.
+    #[error("credit provider {provider} unavailable: {reason}")]
+    CreditUnavailable {
+        /// The provider asked ("sesame", "osmanthus").
+        provider: &'static str,
+        /// What went wrong, in words safe to show the reader.
+        reason: String,
+    },
+    /// Occurs when a signed message (an Alipay notification or gateway
+    /// answer) does not verify against the key we hold for its sender. 401.
+    #[error("bad signature on {what}")]
+    BadSignature {
+        /// What was signed ("alipay notification").
+        what: &'static str,
+    },
     /// Anything else: a bug or an unexpected answer from a dependency. 500,
     /// marked retryable since most such failures are passing; the cause is
     /// logged and never shown to the caller.

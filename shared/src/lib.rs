@@ -7,8 +7,11 @@
 //! interfaces; components turn it on, tests of the rules do not need it.
 #![warn(missing_docs)]
 
+pub mod alipay;
 pub mod auth;
+pub mod card;
 pub mod catalogue;
+pub mod credit;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -19,6 +22,7 @@ pub mod problem;
 pub mod reply;
 pub mod request;
 pub mod search;
+pub mod session;
 
 #[cfg(feature = "spin")]
 pub mod spin;

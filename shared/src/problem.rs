@@ -95,6 +95,13 @@ fn classify(error: &Error) -> (u16, &'static str, &'static str, bool) {
             true,
         ),
         Error::SchemaNotMigrated => (503, "schema-not-migrated", "Schema not migrated", true),
+        Error::CreditUnavailable { .. } => (
+            503,
+            "credit-unavailable",
+            "Credit provider unavailable",
+            true,
+        ),
+        Error::BadSignature { .. } => (401, "bad-signature", "Bad signature", false),
         Error::Config { .. } => (500, "configuration", "Configuration error", false),
         Error::Internal(_) => (500, "internal", "Internal error", true),
     }
@@ -141,5 +148,26 @@ mod tests {
         let error = Error::DatabaseUnavailable(anyhow::anyhow!("connection refused"));
         let problem = Problem::from_error(&error, None);
         assert_eq!((problem.status, problem.retryable), (503, true));
+    }
+
+    #[test]
+    fn an_unavailable_credit_provider_is_a_retryable_503() {
+        let error = Error::CreditUnavailable {
+            provider: "sesame",
+            reason: "timed out".into(),
+        };
+        let problem = Problem::from_error(&error, None);
+        assert_eq!((problem.status, problem.retryable), (503, true));
+        assert!(problem.kind.ends_with("/credit-unavailable"));
+    }
+
+    #[test]
+    fn a_bad_signature_is_a_401_that_is_not_retried() {
+        let error = Error::BadSignature {
+            what: "alipay notification",
+        };
+        let problem = Problem::from_error(&error, None);
+        assert_eq!((problem.status, problem.retryable), (401, false));
+        assert_eq!(problem.detail, "bad signature on alipay notification");
     }
 }
