@@ -6,8 +6,8 @@
 #   bench/search.sh [URL] [ROUNDS]     URL defaults to http://127.0.0.1:3000
 #
 # The app must be running with a catalogue loaded (scripts/up loads a
-# 20,000-record demo). The 1,000,000-record import benchmark of issue 3 is
-# not here yet.
+# 20,000-record demo). The catalogue import and search benchmark of issue 3
+# (1,000,000 records, concurrency, SQL ratio) is bench/catalogue.sh.
 set -euo pipefail
 URL="${1:-http://127.0.0.1:3000}"
 ROUNDS="${2:-50}"
