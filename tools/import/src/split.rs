@@ -28,13 +28,22 @@ pub struct Batch {
 /// CSV: `size` rows per batch, each batch starting with the file's header.
 /// Rows are re-written by the `csv` crate, which keeps quoting valid; the
 /// server checks the rows themselves.
+///
+/// The rows of one record (same `record_id`, else `isbn`) stay in one
+/// batch, even past `size`: only a record's first row carries its fields,
+/// so a batch that began with its later rows would have a record with no
+/// title.
 pub fn csv_batches(input: impl Read, size: u64) -> impl Iterator<Item = Result<Batch>> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = reader
         .byte_headers()
         .cloned()
         .context("reading the CSV header");
-    let mut records = reader.into_byte_records();
+    let key_column = header.as_ref().ok().and_then(|header| {
+        let position = |name: &[u8]| header.iter().position(|column| column == name);
+        position(b"record_id").or_else(|| position(b"isbn"))
+    });
+    let mut records = reader.into_byte_records().peekable();
     let mut seen = 0u64;
     let mut done = false;
     std::iter::from_fn(move || {
@@ -69,6 +78,28 @@ pub fn csv_batches(input: impl Read, size: u64) -> impl Iterator<Item = Result<B
                 batch.file_position = row.position().map_or(0, |p| p.byte());
                 writer.write_byte_record(&row)?;
                 batch.records += 1;
+                let key = |row: &csv::ByteRecord| {
+                    key_column
+                        .and_then(|i| row.get(i))
+                        .filter(|key| !key.is_empty())
+                        .map(<[u8]>::to_vec)
+                };
+                if batch.records == size {
+                    // Take the rest of this record's rows too.
+                    let last = key(&row);
+                    while last.is_some()
+                        && records
+                            .peek()
+                            .is_some_and(|next| next.as_ref().is_ok_and(|next| key(next) == last))
+                    {
+                        let Some(Ok(next)) = records.next() else {
+                            break;
+                        };
+                        batch.file_position = next.position().map_or(0, |p| p.byte());
+                        writer.write_byte_record(&next)?;
+                        batch.records += 1;
+                    }
+                }
             }
             Ok(())
         })();
@@ -295,6 +326,18 @@ mod tests {
         assert_eq!(batches.len(), 2);
         assert_eq!(batches[1].body, b"title,isbn\nc,3\n");
         assert_eq!((batches[1].record_offset, batches[1].line_offset), (2, 2));
+    }
+
+    #[test]
+    fn csv_batches_keep_the_rows_of_one_record_together() {
+        let file = "record_id,title,barcode\nr1,A,b1\nr1,,b2\nr1,,b3\nr2,B,b4\n";
+        let batches: Vec<Batch> = csv_batches(file.as_bytes(), 2)
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(batches.len(), 2);
+        assert_eq!(batches[0].records, 3);
+        assert_eq!(batches[1].body, b"record_id,title,barcode\nr2,B,b4\n");
+        assert_eq!(batches[1].record_offset, 3);
     }
 
     #[test]
