@@ -1,6 +1,7 @@
 //! *Record detail*: a record, its copies by branch and status, and whether
 //! a reader can borrow it online now.
 
+use super::summary::RecordSummary;
 use crate::db::Db;
 use crate::{Error, Result};
 use serde::Serialize;
@@ -21,20 +22,9 @@ const SQL_LENDABLE_ON_SHELF: &str = "SELECT COUNT(*) AS n FROM copies c \
 /// A record as `GET /api/records/{id}` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordDetail {
-    #[allow(missing_docs)]
-    pub id: i64,
-    #[allow(missing_docs)]
-    pub title: String,
-    /// Statement of responsibility.
-    pub responsibility: String,
-    #[allow(missing_docs)]
-    pub publisher: String,
-    #[allow(missing_docs)]
-    pub year: Option<i64>,
-    #[allow(missing_docs)]
-    pub isbn13: Option<String>,
-    #[allow(missing_docs)]
-    pub language: String,
+    /// The record's main fields, flattened into this object.
+    #[serde(flatten)]
+    pub record: RecordSummary,
     /// Subject headings.
     pub subjects: serde_json::Value,
     #[allow(missing_docs)]
@@ -77,13 +67,7 @@ pub fn record_detail(db: &dyn Db, id: i64) -> Result<RecordDetail> {
         .transpose()?
         .unwrap_or(0);
     Ok(RecordDetail {
-        id: row.i64("id")?,
-        title: row.text("title")?.into(),
-        responsibility: row.text("responsibility")?.into(),
-        publisher: row.text("publisher")?.into(),
-        year: row.opt_i64("year")?,
-        isbn13: row.opt_text("isbn13")?.map(str::to_string),
-        language: row.text("language")?.into(),
+        record: RecordSummary::from_row(&row)?,
         subjects,
         call_number: row.opt_text("call_number")?.map(str::to_string),
         set_key: row.opt_text("set_key")?.map(str::to_string),

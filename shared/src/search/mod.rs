@@ -22,3 +22,4 @@ pub mod keys;
 pub mod normalize;
 pub mod query;
 pub mod store;
+pub mod summary;

@@ -6,6 +6,7 @@
 
 use super::index::placeholders;
 use super::query::SearchQuery;
+use super::summary::RecordSummary;
 use crate::db::{Db, Value};
 use crate::geo::Coordinates;
 use crate::point::{self, LockerStatus, PointKind, ServicePoint};
@@ -53,20 +54,9 @@ const FILTER_ON_SHELF: &str =
 /// One search result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
-    #[allow(missing_docs)]
-    pub id: i64,
-    #[allow(missing_docs)]
-    pub title: String,
-    /// Statement of responsibility (author and role).
-    pub responsibility: String,
-    #[allow(missing_docs)]
-    pub publisher: String,
-    #[allow(missing_docs)]
-    pub year: Option<i64>,
-    #[allow(missing_docs)]
-    pub isbn13: Option<String>,
-    #[allow(missing_docs)]
-    pub language: String,
+    /// The record's main fields, flattened into this object.
+    #[serde(flatten)]
+    pub record: RecordSummary,
     /// Sum of the weights of the matched keys.
     pub score: i64,
     /// Whether the whole title matched what was typed.
@@ -157,13 +147,7 @@ pub fn search(db: &dyn Db, query: &SearchQuery) -> Result<SearchAnswer> {
     let mut hits = Vec::new();
     for row in db.query(&format!("{matched}{page_sql}"), &params)?.iter() {
         hits.push(Hit {
-            id: row.i64("id")?,
-            title: row.text("title")?.into(),
-            responsibility: row.text("responsibility")?.into(),
-            publisher: row.text("publisher")?.into(),
-            year: row.opt_i64("year")?,
-            isbn13: row.opt_text("isbn13")?.map(str::to_string),
-            language: row.text("language")?.into(),
+            record: RecordSummary::from_row(&row)?,
             score: row.i64("score")?,
             exact_title: row.i64("exact")? == 1,
             on_shelf: BTreeMap::new(),
@@ -256,11 +240,11 @@ fn add_availability(
     if hits.is_empty() {
         return Ok(());
     }
-    let params: Vec<Value> = hits.iter().map(|h| Value::Int(h.id)).collect();
+    let params: Vec<Value> = hits.iter().map(|h| Value::Int(h.record.id)).collect();
     let sql = SQL_ON_SHELF.replace("{ids}", &placeholders(1, hits.len()));
     for row in db.query(&sql, &params)?.iter() {
         let id = row.i64("record_id")?;
-        if let Some(hit) = hits.iter_mut().find(|h| h.id == id) {
+        if let Some(hit) = hits.iter_mut().find(|h| h.record.id == id) {
             hit.on_shelf
                 .insert(row.text("point")?.into(), row.i64("n")?);
         }
