@@ -43,6 +43,11 @@ pub enum Error {
     /// Occurs when the caller is known but may not do this. 403.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// Occurs when a request is well formed but clashes with what is stored:
+    /// an identity already tied to another reader, a transition the current
+    /// state does not allow, a resource already taken. 409.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Occurs when the database cannot be reached or refuses to work
     /// (connection refused, pool exhausted). 503, retryable.
     #[error("database unavailable")]

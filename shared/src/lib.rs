@@ -19,6 +19,7 @@ pub mod geo;
 pub mod health;
 pub mod point;
 pub mod problem;
+pub mod readers;
 pub mod reply;
 pub mod request;
 pub mod search;

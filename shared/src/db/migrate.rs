@@ -44,6 +44,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_domain"),
     migration!(2, "0002_search"),
     migration!(3, "0003_import"),
+    migration!(4, "0004_credit"),
 ];
 
 /// The schema version this code needs.

@@ -7,3 +7,5 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod kv;
+pub mod outbound;
+pub mod session;

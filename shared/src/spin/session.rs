@@ -1,0 +1,58 @@
+//! Who is calling: the reader behind a session token, checked against the
+//! key-value store's revocations. Every reader endpoint starts here.
+
+use crate::request::Request;
+use crate::session::{self, SessionClaims, SessionKey, VAR_SESSION_KEY};
+use crate::spin::{config, kv};
+use crate::{Error, Result};
+
+/// The variable holding how long a session lasts, in milliseconds.
+pub const VAR_SESSION_TTL_MS: &str = "session_ttl_ms";
+
+/// A week: a reader opens the mini-program a few times a week and should
+/// not sign in each time; a lost phone's session is revoked by signing out
+/// elsewhere or waits out at most this.
+pub const DEFAULT_SESSION_TTL_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
+/// The deployment's session key.
+pub fn key() -> Result<SessionKey> {
+    SessionKey::parse(VAR_SESSION_KEY, &config::required(VAR_SESSION_KEY)?)
+}
+
+/// The signed-in reader's claims, or `Unauthenticated` when the bearer
+/// token is absent, does not verify, has expired or was revoked.
+pub fn authenticate(request: &Request, now_ms: i64) -> Result<SessionClaims> {
+    let token = request
+        .header("authorization")
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or(Error::Unauthenticated)?;
+    let claims = session::verify(token.trim(), now_ms, &key()?)?;
+    let store = kv::open_default()?;
+    if store
+        .exists(&claims.revocation_key())
+        .map_err(kv::unavailable)?
+    {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(claims)
+}
+
+/// A new token for `reader_id`, with its expiry.
+pub fn issue(reader_id: i64, now_ms: i64) -> Result<(String, i64)> {
+    let ttl = config::number(VAR_SESSION_TTL_MS, DEFAULT_SESSION_TTL_MS)? as i64;
+    let token = session::issue(reader_id, now_ms, ttl, &key()?)?;
+    Ok((token, now_ms.saturating_add(ttl)))
+}
+
+/// Revokes the token `claims` came from: its id goes into the store with
+/// its expiry, after which the token is refused anyway and a cleanup may
+/// drop the key.
+pub fn revoke(claims: &SessionClaims) -> Result<()> {
+    let store = kv::open_default()?;
+    store
+        .set(
+            &claims.revocation_key(),
+            claims.expires_at_ms.to_string().as_bytes(),
+        )
+        .map_err(kv::unavailable)
+}
