@@ -23,7 +23,7 @@ build_components() {
   for dir in functions/*/; do
     packages+=(-p "wangjie-$(basename "$dir")")
   done
-  say "building the components (${#packages[@]} crates, wasm32-wasip2 release)"
+  say "building the components ($(( ${#packages[@]} / 2 )) crates, wasm32-wasip2 release)"
   cargo build --quiet --target wasm32-wasip2 --release "${packages[@]}"
 }
 

@@ -78,6 +78,16 @@ pub enum Error {
         /// What went wrong, in words safe to show the reader.
         reason: String,
     },
+    /// Occurs when a sign-in provider (Alipay's gateway, WeChat) cannot
+    /// give a usable answer: down, slow, garbage, bad signature. 503,
+    /// retryable; nobody is signed in.
+    #[error("provider {provider} unavailable: {reason}")]
+    ProviderUnavailable {
+        /// The provider asked ("alipay", "wechat").
+        provider: &'static str,
+        /// What went wrong, in words safe to show the reader.
+        reason: String,
+    },
     /// Occurs when a signed message (an Alipay notification or gateway
     /// answer) does not verify against the key we hold for its sender. 401.
     #[error("bad signature on {what}")]
@@ -93,6 +103,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// A provider's failure: [`Error::CreditUnavailable`] for the credit
+    /// sources (`sesame`, `osmanthus`), [`Error::ProviderUnavailable`] for
+    /// the rest, so a failed sign-in is not reported as a credit problem.
+    pub fn provider_unavailable(provider: &'static str, reason: String) -> Self {
+        match provider {
+            "sesame" | "osmanthus" => Error::CreditUnavailable { provider, reason },
+            _ => Error::ProviderUnavailable { provider, reason },
+        }
+    }
+
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Invalid {

@@ -17,13 +17,17 @@ pub mod demo;
 pub mod error;
 pub mod geo;
 pub mod health;
+pub mod locker;
+pub mod osmanthus;
 pub mod point;
 pub mod problem;
+pub mod random;
 pub mod readers;
 pub mod reply;
 pub mod request;
 pub mod search;
 pub mod session;
+pub mod wechat;
 
 #[cfg(feature = "spin")]
 pub mod spin;

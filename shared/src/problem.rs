@@ -102,6 +102,9 @@ fn classify(error: &Error) -> (u16, &'static str, &'static str, bool) {
             "Credit provider unavailable",
             true,
         ),
+        Error::ProviderUnavailable { .. } => {
+            (503, "provider-unavailable", "Provider unavailable", true)
+        }
         Error::BadSignature { .. } => (401, "bad-signature", "Bad signature", false),
         Error::Config { .. } => (500, "configuration", "Configuration error", false),
         Error::Internal(_) => (500, "internal", "Internal error", true),

@@ -17,7 +17,6 @@ use crate::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -101,12 +100,7 @@ impl SessionClaims {
 /// Issues a token for `reader_id`, valid for `ttl_ms` from `now_ms`, with a
 /// fresh random token id.
 pub fn issue(reader_id: i64, now_ms: i64, ttl_ms: i64, key: &SessionKey) -> Result<String> {
-    let mut id = [0u8; 16];
-    OsRng
-        .try_fill_bytes(&mut id)
-        .map_err(|e| Error::Internal(anyhow::anyhow!("no randomness for a token id: {e}")))?;
-    let token_id = id.iter().map(|b| format!("{b:02x}")).collect();
-    issue_with_id(reader_id, token_id, now_ms, ttl_ms, key)
+    issue_with_id(reader_id, crate::random::hex_id(16)?, now_ms, ttl_ms, key)
 }
 
 /// [`issue`] with the token id given, for callers (and tests) that have one.

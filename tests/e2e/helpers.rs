@@ -12,8 +12,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use wangjie_host::{HostConfig, RunningApp};
 
+pub mod with_providers;
+
 /// The admin token every test app is started with.
 pub const ADMIN_TOKEN: &str = "e2e-admin-token";
+
+/// The session key every test app is started with (32 bytes or more).
+pub const SESSION_KEY: &str = "e2e-session-key-of-at-least-32-bytes-long";
 
 /// The PostgreSQL server the tests use (see `.ci/run`).
 const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
@@ -101,7 +106,10 @@ pub async fn spawn_app(backend: Backend) -> Result<TestApp> {
 /// Starts the app without applying migrations.
 pub async fn spawn_unmigrated(backend: Backend, options: Options) -> Result<TestApp> {
     let state_dir = tempfile::tempdir().context("state dir")?;
-    let mut variables = HashMap::from([("admin_token".to_string(), ADMIN_TOKEN.to_string())]);
+    let mut variables = HashMap::from([
+        ("admin_token".to_string(), ADMIN_TOKEN.to_string()),
+        ("session_key".to_string(), SESSION_KEY.to_string()),
+    ]);
     let mut database = None;
     if backend == Backend::Postgres {
         let name = create_database().await?;

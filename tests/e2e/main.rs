@@ -3,7 +3,10 @@
 //! of them once on SQLite and once on PostgreSQL.
 
 mod admin;
+mod credit;
+mod deposit;
 mod edges;
 mod import;
 mod points;
+mod readers;
 mod search;

@@ -15,7 +15,11 @@
 //! `*_response` member instead; [`sign::verify_content`] checks those once
 //! the caller has cut that member out of the body byte for byte.
 
+pub mod gateway;
+pub mod notify;
 pub mod sign;
+#[cfg(test)]
+mod test_keys;
 
 pub use sign::{sign, verify, verify_notification, AlipayKey, AppKey};
 

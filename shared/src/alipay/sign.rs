@@ -176,30 +176,10 @@ fn bad_key(name: &'static str, _error: impl std::fmt::Display) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_keys::{alipay_key, app_key, test_key};
     use super::*;
     use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    use std::sync::OnceLock;
-
-    /// One key for the whole test binary: generation is slow in debug
-    /// builds, and 1024 bits is enough to test the plumbing.
-    fn test_key() -> &'static RsaPrivateKey {
-        static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
-        KEY.get_or_init(|| RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap())
-    }
-
-    fn app_key() -> AppKey {
-        let pem = test_key().to_pkcs8_pem(LineEnding::LF).unwrap();
-        AppKey::parse(VAR_APP_PRIVATE_KEY, &pem).unwrap()
-    }
-
-    fn alipay_key() -> AlipayKey {
-        let pem = test_key()
-            .to_public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap();
-        AlipayKey::parse(VAR_ALIPAY_PUBLIC_KEY, &pem).unwrap()
-    }
 
     fn notification() -> Vec<(String, String)> {
         [

@@ -106,6 +106,17 @@ pub fn get(db: &dyn Db, id: i64) -> Result<Reader> {
         .ok_or(Error::NotFound { what: "reader" })
 }
 
+/// The Alipay user id linked to reader `id`, if any; not part of [`Reader`]
+/// so that it never reaches an API answer.
+pub fn alipay_user_id(db: &dyn Db, id: i64) -> Result<Option<String>> {
+    let rows = db.query(
+        "SELECT alipay_user_id FROM readers WHERE id = $1",
+        &[id.into()],
+    )?;
+    let row = rows.first().ok_or(Error::NotFound { what: "reader" })?;
+    Ok(row.opt_text("alipay_user_id")?.map(str::to_string))
+}
+
 fn find(db: &dyn Db, column: &str, value: &str) -> Result<Option<Reader>> {
     let sql = format!("SELECT {COLUMNS} FROM readers WHERE {column} = $1 ORDER BY id LIMIT 1");
     let rows = db.query(&sql, &[value.into()])?;
@@ -115,7 +126,7 @@ fn find(db: &dyn Db, column: &str, value: &str) -> Result<Option<Reader>> {
 /// The reader behind `identity`, created on first sign-in with no standing
 /// and a quota of zero (credit sets both); the flag says whether it was
 /// created now. A WeChat user seen first through another of the library's
-/// WeChat apps is found by unionid and gets this openid linked.
+/// WeChat apps is found by unionid.
 pub fn sign_in(db: &dyn Db, identity: &Identity, now_ms: i64) -> Result<(Reader, bool)> {
     let (column, value) = match identity {
         Identity::Alipay { user_id } => ("alipay_user_id", user_id),
@@ -124,16 +135,15 @@ pub fn sign_in(db: &dyn Db, identity: &Identity, now_ms: i64) -> Result<(Reader,
     if let Some(reader) = find(db, column, value)? {
         return Ok((reader, false));
     }
+    // The same person through another of the library's WeChat apps: the
+    // unionid finds them; their first openid stays the one on record.
     if let Identity::Wechat {
-        openid,
         unionid: Some(unionid),
+        ..
     } = identity
     {
         if let Some(reader) = find(db, "wechat_unionid", unionid)? {
-            link(db, reader.id, identity, now_ms)?;
-            return find(db, "wechat_openid", openid)?
-                .map(|reader| (reader, false))
-                .ok_or(Error::NotFound { what: "reader" });
+            return Ok((reader, false));
         }
     }
     let (openid, unionid) = match identity {

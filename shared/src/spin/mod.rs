@@ -8,4 +8,5 @@ pub mod db;
 pub mod http;
 pub mod kv;
 pub mod outbound;
+pub mod providers;
 pub mod session;

@@ -1,0 +1,114 @@
+//! The signed-in reader's own record, credit and card.
+
+use serde::{Deserialize, Serialize};
+use wangjie_shared::readers::store;
+use wangjie_shared::reply::Reply;
+use wangjie_shared::request::Request;
+use wangjie_shared::spin::outbound::{self, Call};
+use wangjie_shared::spin::{config, db, session};
+use wangjie_shared::{now_ms, problem, Error, Result};
+
+/// Where the private credit component answers.
+const CREDIT_URL: &str = "http://credit.spin.internal/decisions";
+
+/// `GET /api/me`.
+pub fn show(request: &Request) -> Result<Reply> {
+    let claims = session::authenticate(request, now_ms())?;
+    let reader = store::get(db::connect()?.as_ref(), claims.reader_id)?;
+    Ok(Reply::json(200, &reader))
+}
+
+/// `GET /api/readers/{id}`: the same as `/api/me` for one's own id; any
+/// other reader's is forbidden (ids are sequential, so hiding existence
+/// behind a 404 would protect nothing).
+pub fn show_reader(request: &Request, id: &str) -> Result<Reply> {
+    let claims = session::authenticate(request, now_ms())?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Error::invalid("id", "must be a reader number"))?;
+    if id != claims.reader_id {
+        return Err(Error::Forbidden(
+            "a reader may see only their own record".into(),
+        ));
+    }
+    show(request)
+}
+
+#[derive(Serialize)]
+struct CreditView {
+    standing: Option<wangjie_shared::readers::StandingName>,
+    credit_source: Option<String>,
+    credit_valid_until_ms: Option<i64>,
+    loan_quota: i64,
+    may_borrow: bool,
+}
+
+/// `GET /api/me/credit`: the stored standing, without asking anyone.
+pub fn show_credit(request: &Request) -> Result<Reply> {
+    let now = now_ms();
+    let claims = session::authenticate(request, now)?;
+    let reader = store::get(db::connect()?.as_ref(), claims.reader_id)?;
+    Ok(Reply::json(
+        200,
+        &CreditView {
+            may_borrow: reader.may_borrow(now),
+            standing: reader.standing,
+            credit_source: reader.credit_source,
+            credit_valid_until_ms: reader.credit_valid_until_ms,
+            loan_quota: reader.loan_quota,
+        },
+    ))
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct CheckCredit {
+    source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth_code: Option<String>,
+    #[serde(default)]
+    refresh: bool,
+}
+
+/// `POST /api/me/credit {"source", "auth_code"?, "refresh"?}`: asks the
+/// credit component for this reader, and answers what it answered.
+pub fn check_credit(request: &Request) -> Result<Reply> {
+    let claims = session::authenticate(request, now_ms())?;
+    let check: CheckCredit = request.json()?;
+    let mut ask = serde_json::to_value(&check).map_err(anyhow::Error::from)?;
+    ask["reader_id"] = claims.reader_id.into();
+    let body = serde_json::to_vec(&ask).map_err(anyhow::Error::from)?;
+    // Two provider calls (Alipay's token, then Sesame) at most, each with
+    // its own timeout, plus a margin.
+    let timeout_ms = 2 * config::number("provider_timeout_ms", 3000)? + 1000;
+    let answer = outbound::send(&Call {
+        method: "POST",
+        url: CREDIT_URL,
+        headers: vec![("content-type", "application/json".into())],
+        body: &body,
+        timeout_ms,
+    })
+    .map_err(|reason| Error::Internal(anyhow::anyhow!("credit component: {reason}")))?;
+    let content_type = if answer
+        .header("content-type")
+        .is_some_and(|t| t.starts_with(problem::CONTENT_TYPE))
+    {
+        problem::CONTENT_TYPE
+    } else {
+        "application/json"
+    };
+    Ok(Reply {
+        status: answer.status,
+        content_type,
+        headers: Vec::new(),
+        body: answer.body,
+    })
+}
+
+/// `POST /api/me/card`: the virtual card, issued once.
+pub fn issue_card(request: &Request) -> Result<Reply> {
+    let now = now_ms();
+    let claims = session::authenticate(request, now)?;
+    let (reader, issued) = store::issue_card(db::connect()?.as_ref(), claims.reader_id, now)?;
+    Ok(Reply::json(if issued { 201 } else { 200 }, &reader))
+}

@@ -1,0 +1,112 @@
+//! Sign-in, sign-out and linking a second identity.
+
+use serde::{Deserialize, Serialize};
+use wangjie_shared::readers::{store, Identity, Reader};
+use wangjie_shared::reply::Reply;
+use wangjie_shared::request::Request;
+use wangjie_shared::spin::providers::{self, Alipay};
+use wangjie_shared::spin::{db, session};
+use wangjie_shared::{now_ms, Error, Result};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlipayCode {
+    auth_code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WechatCode {
+    code: String,
+}
+
+#[derive(Serialize)]
+struct SignedIn {
+    token: String,
+    expires_at_ms: i64,
+    /// Whether this sign-in created the reader.
+    registered: bool,
+    reader: Reader,
+}
+
+/// A code as the mini-program hands it over: one-use, short, printable.
+fn code(value: &str, field: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "must be the 1 to 256 character code the mini-program received",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+fn alipay_identity(request: &Request) -> Result<Identity> {
+    let body: AlipayCode = request.json()?;
+    let user =
+        Alipay::from_variables()?.user(&code(&body.auth_code, "auth_code")?, "alipay", now_ms())?;
+    Ok(Identity::Alipay {
+        user_id: user.user_id,
+    })
+}
+
+fn wechat_identity(request: &Request) -> Result<Identity> {
+    let body: WechatCode = request.json()?;
+    let user = providers::wechat_user(&code(&body.code, "code")?)?;
+    Ok(Identity::Wechat {
+        openid: user.openid,
+        unionid: user.unionid,
+    })
+}
+
+fn sign_in(identity: Identity) -> Result<Reply> {
+    let now = now_ms();
+    let (reader, registered) = store::sign_in(db::connect()?.as_ref(), &identity, now)?;
+    let (token, expires_at_ms) = session::issue(reader.id, now)?;
+    let status = if registered { 201 } else { 200 };
+    Ok(Reply::json(
+        status,
+        &SignedIn {
+            token,
+            expires_at_ms,
+            registered,
+            reader,
+        },
+    ))
+}
+
+/// `POST /api/session/alipay {"auth_code"}`.
+pub fn sign_in_alipay(request: &Request) -> Result<Reply> {
+    sign_in(alipay_identity(request)?)
+}
+
+/// `POST /api/session/wechat {"code"}`.
+pub fn sign_in_wechat(request: &Request) -> Result<Reply> {
+    sign_in(wechat_identity(request)?)
+}
+
+/// `DELETE /api/session`: this token stops working at once.
+pub fn sign_out(request: &Request) -> Result<Reply> {
+    let claims = session::authenticate(request, now_ms())?;
+    session::revoke(&claims)?;
+    Ok(Reply::json(200, &serde_json::json!({ "signed_out": true })))
+}
+
+/// `POST /api/me/links/alipay {"auth_code"}`.
+pub fn link_alipay(request: &Request) -> Result<Reply> {
+    let claims = session::authenticate(request, now_ms())?;
+    let identity = alipay_identity(request)?;
+    link(claims.reader_id, &identity)
+}
+
+/// `POST /api/me/links/wechat {"code"}`.
+pub fn link_wechat(request: &Request) -> Result<Reply> {
+    let claims = session::authenticate(request, now_ms())?;
+    let identity = wechat_identity(request)?;
+    link(claims.reader_id, &identity)
+}
+
+fn link(reader_id: i64, identity: &Identity) -> Result<Reply> {
+    let reader = store::link(db::connect()?.as_ref(), reader_id, identity, now_ms())?;
+    Ok(Reply::json(200, &reader))
+}
