@@ -218,3 +218,30 @@ async fn a_provider_that_is_down_never_grants() -> anyhow::Result<()> {
     app.stop().await?;
     outcome
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_library_contracted_for_admit_decisions_gets_them() -> anyhow::Result<()> {
+    let (app, providers) =
+        spawn_with_providers(Backend::Postgres, &[("sesame_product", "admit")]).await?;
+    let outcome = async {
+        for (user, score, expected) in [
+            ("2088000000001599", 599, "deposit"),
+            ("2088000000001600", 600, "sesame_deposit_free"),
+        ] {
+            let reader = app.sign_in_alipay(&providers, user, Some(score)).await?;
+            let answer = app
+                .check_credit(&reader, "sesame", Some(&format!("code-{user}")))
+                .await?;
+            assert_eq!(answer.status, 200, "{:?}", answer.json);
+            assert_eq!(answer.json["decision"]["standing"]["kind"], expected);
+            // An admit decision carries no score.
+            assert!(answer.json["decision"]["score"].is_null());
+        }
+        assert_eq!(providers.alipay.calls("zhima.credit.score.brief.get"), 2);
+        assert_eq!(providers.alipay.calls(SESAME_SCORE), 0);
+        anyhow::Ok(())
+    }
+    .await;
+    app.stop().await?;
+    outcome
+}
