@@ -1,0 +1,35 @@
+//! A *locker* is a cabinet of up to 240 numbered *cells* at a service
+//! point, behind NAT on 4G or Wi-Fi: nobody can call into it, so it calls
+//! us. This module is the locker protocol as plain Rust (the full contract
+//! for vendors is `docs/locker-protocol.md`):
+//!
+//! - [`signing`]: every request is signed with the locker's own secret
+//!   (HMAC-SHA256 over method, path, timestamp, nonce and body hash);
+//! - [`messages`]: the heartbeat (cells, health, acks) and its reply (the
+//!   commands still pending);
+//! - [`events`]: deposits, pickups, returns, on-the-spot borrows and
+//!   faults, idempotent by `event_id`.
+//!
+//! What is not here: the key-value check of nonces and the SQL that records
+//! heartbeats and events, which belong to the `lockers` component.
+
+pub mod events;
+pub mod messages;
+pub mod signing;
+
+pub use events::{EventBatch, EventKind, EventOutcome, EventResult, EventsReply, LockerEvent};
+pub use messages::{
+    AckOutcome, CellReport, CellState, Command, CommandAck, CommandKind, Health, Heartbeat,
+    HeartbeatReply, Network, Power,
+};
+pub use signing::{LockerHeaders, LockerSecret, VerifiedRequest};
+
+/// Where a locker sends its heartbeat.
+pub const PATH_HEARTBEAT: &str = "/api/lockers/v1/heartbeat";
+/// Where a locker sends its events.
+pub const PATH_EVENTS: &str = "/api/lockers/v1/events";
+
+/// How far a request's timestamp may lie from the server's clock, either
+/// way: five minutes, wide enough for a slow 4G link, narrow enough that
+/// nonces need not be kept long.
+pub const DEFAULT_WINDOW_MS: i64 = 300_000;
