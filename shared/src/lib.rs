@@ -18,6 +18,7 @@ pub mod error;
 pub mod geo;
 pub mod health;
 pub mod locker;
+pub mod orders;
 pub mod osmanthus;
 pub mod point;
 pub mod problem;
@@ -27,6 +28,7 @@ pub mod reply;
 pub mod request;
 pub mod search;
 pub mod session;
+pub mod staff;
 pub mod wechat;
 
 #[cfg(feature = "spin")]

@@ -7,6 +7,8 @@ mod credit;
 mod deposit;
 mod edges;
 mod import;
+mod orders;
 mod points;
 mod readers;
 mod search;
+mod wechat;

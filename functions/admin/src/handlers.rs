@@ -126,3 +126,37 @@ pub fn load_demo(request: &Request) -> Result<Reply> {
     let report = demo::load(db.as_ref(), &size, now_ms())?;
     Ok(Reply::json(200, &report))
 }
+
+/// `POST /admin/staff/{id}/session`: a staff token for one shift, handed
+/// out by the operator (staff sign-in through the library's directory is
+/// not built; this is the seam it will replace).
+pub fn open_staff_session(id: &str) -> Result<Reply> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Error::invalid("id", "must be a staff number"))?;
+    let staff = wangjie_shared::staff::get(db::connect()?.as_ref(), id)?;
+    let (token, expires_at_ms) = wangjie_shared::spin::session::issue_staff(staff.id, now_ms())?;
+    Ok(Reply::json(
+        201,
+        &json!({ "token": token, "expires_at_ms": expires_at_ms, "staff": staff }),
+    ))
+}
+
+/// `POST /admin/jobs/expire-payments`: door orders whose fee was not paid
+/// in time are cancelled and their copies released, a batch at a time
+/// (the scheduler calls it; safe to run twice).
+pub fn expire_payments() -> Result<Reply> {
+    let expired =
+        wangjie_shared::orders::payment::expire_unpaid(db::connect()?.as_ref(), now_ms(), 500)?;
+    Ok(Reply::json(200, &json!({ "expired": expired })))
+}
+
+/// `GET /admin/staff?point=B001`: who works at a point, for the operator
+/// who hands out staff sessions.
+pub fn list_staff(request: &Request) -> Result<Reply> {
+    let point = request
+        .param("point")
+        .ok_or_else(|| Error::invalid("point", "required: a service point code"))?;
+    let staff = wangjie_shared::staff::at(db::connect()?.as_ref(), point)?;
+    Ok(Reply::json(200, &json!({ "point": point, "staff": staff })))
+}

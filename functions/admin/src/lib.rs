@@ -39,6 +39,26 @@ fn route(request: &Request) -> Result<Reply> {
             handlers::authorize(request)?;
             handlers::load_demo(request)
         }
-        _ => Err(Error::NotFound { what: "route" }),
+        "/admin/staff" => {
+            request.allow(&[Method::GET])?;
+            handlers::authorize(request)?;
+            handlers::list_staff(request)
+        }
+        "/admin/jobs/expire-payments" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            handlers::expire_payments()
+        }
+        path => match path
+            .strip_prefix("/admin/staff/")
+            .and_then(|rest| rest.strip_suffix("/session"))
+        {
+            Some(id) => {
+                request.allow(&[Method::POST])?;
+                handlers::authorize(request)?;
+                handlers::open_staff_session(id)
+            }
+            None => Err(Error::NotFound { what: "route" }),
+        },
     }
 }

@@ -6,6 +6,7 @@ use wangjie_shared::alipay::notify::{self, Notification, ACK};
 use wangjie_shared::alipay::verify_notification;
 use wangjie_shared::credit::CreditPolicy;
 use wangjie_shared::db::{in_transaction, Db};
+use wangjie_shared::orders::payment;
 use wangjie_shared::readers::deposit::{self, TRADE_PREFIX};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -43,11 +44,21 @@ fn apply(db: &dyn Db, notification: &Notification, now: i64) -> Result<()> {
         "not_paid"
     } else if notification.out_trade_no.starts_with(TRADE_PREFIX) {
         "deposit"
+    } else if notification.out_trade_no.starts_with(payment::TRADE_PREFIX) {
+        "order_fee"
     } else {
         return Err(Error::NotFound { what: "trade" });
     };
     if !notify::record_once(db, notification, outcome, now)? {
         return Ok(());
+    }
+    if outcome == "order_fee" {
+        payment::pay(
+            db,
+            &notification.out_trade_no,
+            &notification.total_amount,
+            now,
+        )?;
     }
     if outcome == "deposit" {
         let policy = CreditPolicy::from_settings(config::optional)?;

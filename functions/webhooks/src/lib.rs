@@ -1,9 +1,10 @@
-//! The `webhooks` component: what Alipay (and, later, WeChat) post to us.
+//! The `webhooks` component: what Alipay and WeChat post to us.
 //! Each entry verifies its sender first, is idempotent, and acknowledges
 //! only once the effect is stored.
 #![warn(missing_docs)]
 
 mod alipay;
+mod wechat;
 
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -23,6 +24,14 @@ fn route(request: &Request) -> Result<Reply> {
         "/webhooks/alipay" => {
             request.allow(&[Method::POST])?;
             alipay::notification(request)
+        }
+        "/webhooks/wechat" => {
+            request.allow(&[Method::GET, Method::POST])?;
+            if request.method == Method::GET {
+                wechat::handshake(request)
+            } else {
+                wechat::push(request)
+            }
         }
         _ => Err(Error::NotFound { what: "route" }),
     }

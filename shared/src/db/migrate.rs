@@ -45,6 +45,8 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_search"),
     migration!(3, "0003_import"),
     migration!(4, "0004_credit"),
+    migration!(5, "0005_orders"),
+    migration!(6, "0006_wechat"),
 ];
 
 /// The schema version this code needs.

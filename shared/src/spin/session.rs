@@ -2,7 +2,7 @@
 //! key-value store's revocations. Every reader endpoint starts here.
 
 use crate::request::Request;
-use crate::session::{self, SessionClaims, SessionKey, VAR_SESSION_KEY};
+use crate::session::{self, SessionClaims, SessionKey, Subject, VAR_SESSION_KEY};
 use crate::spin::{config, kv};
 use crate::{Error, Result};
 
@@ -20,8 +20,33 @@ pub fn key() -> Result<SessionKey> {
 }
 
 /// The signed-in reader's claims, or `Unauthenticated` when the bearer
-/// token is absent, does not verify, has expired or was revoked.
+/// token is absent, does not verify, has expired, was revoked, or is a
+/// staff token.
 pub fn authenticate(request: &Request, now_ms: i64) -> Result<SessionClaims> {
+    let claims = claims(request, now_ms)?;
+    if claims.subject != Subject::Reader {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(claims)
+}
+
+/// The signed-in member of staff's id, refusing reader tokens.
+pub fn authenticate_staff(request: &Request, now_ms: i64) -> Result<SessionClaims> {
+    let claims = claims(request, now_ms)?;
+    if claims.subject != Subject::Staff {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(claims)
+}
+
+/// A staff token for `staff_id`, with its expiry: a working shift.
+pub fn issue_staff(staff_id: i64, now_ms: i64) -> Result<(String, i64)> {
+    const SHIFT_MS: i64 = 12 * 60 * 60 * 1000;
+    let token = session::issue_staff(staff_id, now_ms, SHIFT_MS, &key()?)?;
+    Ok((token, now_ms + SHIFT_MS))
+}
+
+fn claims(request: &Request, now_ms: i64) -> Result<SessionClaims> {
     let token = request
         .header("authorization")
         .and_then(|value| value.strip_prefix("Bearer "))

@@ -3,5 +3,6 @@
 //! the notifications.
 
 pub mod crypto;
+pub mod inbox;
 pub mod login;
 pub mod server;

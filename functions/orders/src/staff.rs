@@ -1,0 +1,108 @@
+//! The staff's side, always for their own point.
+
+use serde::Deserialize;
+use wangjie_shared::orders::fulfil;
+use wangjie_shared::reply::Reply;
+use wangjie_shared::request::Request;
+use wangjie_shared::spin::{config, db, session};
+use wangjie_shared::staff::{self, Staff};
+use wangjie_shared::{now_ms, Error, Result};
+
+fn signed_in(request: &Request, db: &dyn wangjie_shared::db::Db) -> Result<Staff> {
+    let claims = session::authenticate_staff(request, now_ms())?;
+    staff::get(db, claims.reader_id)
+}
+
+/// `GET /api/staff/picklist[?format=html]`: JSON, or a page to print.
+pub fn pick_list(request: &Request) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let items = fulfil::pick_list(db.as_ref(), &staff.home_point)?;
+    if request.param("format") == Some("html") {
+        return Ok(Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            headers: Vec::new(),
+            body: page(&staff, &items).into_bytes(),
+        });
+    }
+    Ok(Reply::json(
+        200,
+        &serde_json::json!({ "point": staff.home_point, "items": items }),
+    ))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(staff: &Staff, items: &[fulfil::PickItem]) -> String {
+    let rows: String = items
+        .iter()
+        .map(|i| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&i.call_number),
+                escape(&i.barcode),
+                escape(&i.title),
+                i.order_id,
+                escape(&i.destination)
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\"><title>拣书单 {point}</title>\
+         <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px}}</style>\
+         <h1>拣书单 Pick list · {point}</h1><p>{count} 册 copies</p>\
+         <table><tr><th>索书号 Call number</th><th>条码 Barcode</th><th>题名 Title</th><th>订单 Order</th><th>送往 To</th></tr>{rows}</table></html>",
+        point = escape(&staff.home_point),
+        count = items.len()
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scan {
+    barcode: String,
+}
+
+/// `POST /api/staff/picks {"barcode"}`: scan-to-pick.
+pub fn pick(request: &Request) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let scan: Scan = request.json()?;
+    let barcode = scan.barcode.trim();
+    if barcode.is_empty() || barcode.len() > 64 {
+        return Err(Error::invalid("barcode", "1 to 64 characters"));
+    }
+    let order = fulfil::pick(db.as_ref(), &staff, barcode, now_ms())?;
+    Ok(Reply::json(200, &order))
+}
+
+/// `POST /api/staff/lines/{id}/missing`: the copy is not on its shelf.
+pub fn not_on_shelf(request: &Request, line: i64) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let order = fulfil::not_on_shelf(db.as_ref(), &staff, line, now_ms())?;
+    Ok(Reply::json(200, &order))
+}
+
+/// `POST /api/staff/orders/{id}/{pack|dispatch|arrive}`.
+pub fn step(request: &Request, order: i64, step: &str) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let now = now_ms();
+    let order = match step {
+        "pack" => fulfil::pack(db.as_ref(), &staff, order, now)?,
+        "dispatch" => fulfil::dispatch(db.as_ref(), &staff, order, now)?,
+        "arrive" => {
+            let hold_ms = config::number("pickup_hold_ms", 7 * 24 * 60 * 60 * 1000)? as i64;
+            fulfil::arrive(db.as_ref(), &staff, order, hold_ms, now)?
+        }
+        _ => return Err(Error::NotFound { what: "route" }),
+    };
+    Ok(Reply::json(200, &order))
+}

@@ -1,0 +1,25 @@
+//! *Orders*: a reader's online request for one or more titles (a
+//! multi-volume set is one order), to collect at a service point or to
+//! have brought to the door, and the work from shelf to pickup.
+//!
+//! - An *order line* is one title; it is *promised* a physical copy at
+//!   placing ([`place`]), *picked* off the shelf, and *collected* when the
+//!   loan starts, or left *unfilled* or *cancelled*.
+//! - The order's *state* moves only through [`state::OrderState::next`];
+//!   every move is written to the event log with its actor ([`log`]).
+//! - *Fulfilment* is the staff's side: pick lists per branch, scan-to-pick,
+//!   "not on shelf", packing at the delivery centre, dispatch, arrival
+//!   ([`fulfil`]).
+//! - A door delivery's *fee* is an Alipay trade ([`payment`]).
+
+pub mod cancel;
+pub mod fulfil;
+pub mod log;
+pub mod payment;
+pub mod place;
+pub mod state;
+pub mod view;
+
+pub use place::{Fulfilment, OrderSettings, Placement};
+pub use state::{OrderState, Transition};
+pub use view::OrderView;

@@ -1,0 +1,67 @@
+//! Staff: librarians, pickers, couriers at a branch or the delivery
+//! centre. A member of staff acts only for their own point
+//! (`staff.home_point`); the orders' fulfilment checks it on every step.
+
+use crate::db::Db;
+use crate::{Error, Result};
+use serde::Serialize;
+
+/// A member of staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Staff {
+    /// `staff.id`.
+    pub id: i64,
+    /// Their name.
+    pub name: String,
+    /// The point they work at.
+    pub home_point: String,
+    /// `librarian`, `picker`, `courier`, `supervisor` or `operator`.
+    pub role: String,
+}
+
+impl Staff {
+    /// Refuses unless the member of staff works at `point`.
+    pub fn must_work_at(&self, point: &str) -> Result<()> {
+        if self.home_point == point {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "staff of {} act only for their own point, not {point}",
+                self.home_point
+            )))
+        }
+    }
+
+    /// The actor text of the event log.
+    pub fn actor(&self) -> String {
+        format!("staff:{}", self.id)
+    }
+}
+
+/// Member of staff `id`.
+pub fn get(db: &dyn Db, id: i64) -> Result<Staff> {
+    let rows = db.query(
+        "SELECT id, name, home_point, role FROM staff WHERE id = $1",
+        &[id.into()],
+    )?;
+    let row = rows.first().ok_or(Error::NotFound { what: "staff" })?;
+    from_row(&row)
+}
+
+fn from_row(row: &crate::db::Row<'_>) -> Result<Staff> {
+    Ok(Staff {
+        id: row.i64("id")?,
+        name: row.text("name")?.to_string(),
+        home_point: row.text("home_point")?.to_string(),
+        role: row.text("role")?.to_string(),
+    })
+}
+
+/// Everyone at `point`, by id.
+pub fn at(db: &dyn Db, point: &str) -> Result<Vec<Staff>> {
+    let rows = db.query(
+        "SELECT id, name, home_point, role FROM staff WHERE home_point = $1 ORDER BY id",
+        &[point.into()],
+    )?;
+    rows.iter().map(|row| from_row(&row)).collect()
+}
