@@ -261,6 +261,14 @@ with_providers!(
             )
             .await?;
         assert_eq!(seen.json["state"], "awaiting_pickup");
+        // Handed over at the counter: the loan starts; a second hand-over
+        // changes nothing.
+        for _ in 0..2 {
+            let path = format!("/api/staff/orders/{id}/hand-over");
+            let collected = staff_post(app, &b001, &path, json!({})).await?;
+            assert_eq!(collected.json["state"], "picked_up", "{:?}", collected.json);
+            assert_eq!(collected.json["lines"][0]["state"], "collected");
+        }
         Ok(())
     }
 );

@@ -1,7 +1,7 @@
 //! The staff's side, always for their own point.
 
 use serde::Deserialize;
-use wangjie_shared::orders::fulfil;
+use wangjie_shared::orders::{delivery, fulfil};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::{config, db, session};
@@ -90,17 +90,21 @@ pub fn not_on_shelf(request: &Request, line: i64) -> Result<Reply> {
     Ok(Reply::json(200, &order))
 }
 
-/// `POST /api/staff/orders/{id}/{pack|dispatch|arrive}`.
+/// `POST /api/staff/orders/{id}/{pack|dispatch|arrive|hand-over}`.
 pub fn step(request: &Request, order: i64, step: &str) -> Result<Reply> {
     let db = db::connect()?;
     let staff = signed_in(request, db.as_ref())?;
     let now = now_ms();
     let order = match step {
-        "pack" => fulfil::pack(db.as_ref(), &staff, order, now)?,
-        "dispatch" => fulfil::dispatch(db.as_ref(), &staff, order, now)?,
+        "pack" => delivery::pack(db.as_ref(), &staff, order, now)?,
+        "dispatch" => delivery::dispatch(db.as_ref(), &staff, order, now)?,
         "arrive" => {
             let hold_ms = config::number("pickup_hold_ms", 7 * 24 * 60 * 60 * 1000)? as i64;
-            fulfil::arrive(db.as_ref(), &staff, order, hold_ms, now)?
+            delivery::arrive(db.as_ref(), &staff, order, hold_ms, now)?
+        }
+        "hand-over" => {
+            let loan_ms = config::number("loan_period_ms", 30 * 24 * 60 * 60 * 1000)? as i64;
+            delivery::hand_over(db.as_ref(), &staff, order, loan_ms, now)?
         }
         _ => return Err(Error::NotFound { what: "route" }),
     };

@@ -13,6 +13,7 @@
 //! - A door delivery's *fee* is an Alipay trade ([`payment`]).
 
 pub mod cancel;
+pub mod delivery;
 pub mod fulfil;
 pub mod log;
 pub mod payment;
