@@ -59,6 +59,7 @@ start_host() {
   SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
     SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
     SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
+    SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef" \
     "${HOST_BIN:-target/release/wangjie-host}" up -f spin.toml --listen "127.0.0.1:$PORT" \
     --state-dir "$OUT/state" >>"$OUT/host.log" 2>&1 &
   HOST_PID=$!
