@@ -15,6 +15,7 @@ pub mod credit;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod geo;
 pub mod health;
 pub mod locker;

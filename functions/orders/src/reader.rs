@@ -2,7 +2,6 @@
 //! show and cancel their own orders.
 
 use serde::{Deserialize, Serialize};
-use wangjie_shared::alipay::gateway::{self, GatewayCall};
 use wangjie_shared::orders::{self, cancel, view, Fulfilment, OrderSettings, OrderView, Placement};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -97,30 +96,10 @@ pub fn place(request: &Request) -> Result<Reply> {
     let (order, _placed) =
         orders::place::place(db.as_ref(), claims.reader_id, &placement, settings, now)?;
     let order_str = match (&order.payment_ref, order.state.as_str()) {
-        (Some(trade), "awaiting_payment") => Some(order_string(trade, order.fee_fen, now)?),
+        (Some(trade), "awaiting_payment") => Some(Alipay::from_variables()?.order_string(trade, order.fee_fen, "网借 送书上门", now)?),
         _ => None,
     };
     Ok(Reply::json(201, &Placed { order, order_str }))
-}
-
-/// The signed `alipay.trade.app.pay` parameters of the delivery fee.
-fn order_string(trade: &str, fee_fen: i64, now: i64) -> Result<String> {
-    let alipay = Alipay::from_variables()?;
-    let biz = serde_json::json!({
-        "out_trade_no": trade,
-        "total_amount": format!("{}.{:02}", fee_fen / 100, fee_fen % 100),
-        "subject": "网借 送书上门",
-        "product_code": "QUICK_MSECURITY_PAY",
-    });
-    let mut params = vec![("biz_content".to_string(), biz.to_string())];
-    if let Some(url) = config::optional("alipay_notify_url")?.filter(|u| !u.trim().is_empty()) {
-        params.push(("notify_url".to_string(), url.trim().to_string()));
-    }
-    let call = GatewayCall {
-        method: "alipay.trade.app.pay",
-        params,
-    };
-    gateway::request_form(&call, alipay.app_id(), now, alipay.app_key())
 }
 
 /// `GET /api/orders`.

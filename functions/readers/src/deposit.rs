@@ -3,7 +3,6 @@
 //! is confirmed only by Alipay's notification (the `webhooks` component).
 
 use serde::Serialize;
-use wangjie_shared::alipay::gateway::{self, GatewayCall};
 use wangjie_shared::readers::deposit::{self, Deposit};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -28,22 +27,12 @@ pub fn open(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now)?;
     let amount = config::number("deposit_fen", DEFAULT_DEPOSIT_FEN)? as i64;
     let deposit = deposit::open(db::connect()?.as_ref(), claims.reader_id, amount, now)?;
-    let alipay = Alipay::from_variables()?;
-    let biz = serde_json::json!({
-        "out_trade_no": deposit.out_trade_no,
-        "total_amount": deposit.amount_yuan(),
-        "subject": "网借 借阅押金",
-        "product_code": "QUICK_MSECURITY_PAY",
-    });
-    let mut params = vec![("biz_content".to_string(), biz.to_string())];
-    if let Some(url) = config::optional("alipay_notify_url")?.filter(|u| !u.trim().is_empty()) {
-        params.push(("notify_url".to_string(), url.trim().to_string()));
-    }
-    let call = GatewayCall {
-        method: "alipay.trade.app.pay",
-        params,
-    };
-    let order_str = gateway::request_form(&call, alipay.app_id(), now, alipay.app_key())?;
+    let order_str = Alipay::from_variables()?.order_string(
+        &deposit.out_trade_no,
+        deposit.amount_fen,
+        "网借 借阅押金",
+        now,
+    )?;
     Ok(Reply::json(201, &Opened { deposit, order_str }))
 }
 

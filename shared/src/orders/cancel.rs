@@ -3,7 +3,7 @@
 //! copies go back on the shelf where they were picked.
 
 use super::log;
-use super::state::{OrderState, Transition};
+use super::state::{self, OrderState, Transition};
 use super::view;
 use crate::db::{in_transaction, Db};
 use crate::Result;
@@ -39,20 +39,11 @@ pub fn close(
 ) -> Result<bool> {
     let order = view::get(db, order_id)?;
     let from = OrderState::parse(&order.state)?;
-    let to = from.next(transition)?;
+    from.next(transition)?;
     in_transaction(db, |db| {
-        let changed = db.execute(
-            "UPDATE orders SET state = $1, updated_at_ms = $2 WHERE id = $3 AND state = $4",
-            &[
-                to.as_str().into(),
-                now_ms.into(),
-                order_id.into(),
-                from.as_str().into(),
-            ],
-        )?;
-        if changed == 0 {
+        let Some(to) = state::store(db, order_id, from, transition, now_ms)? else {
             return Ok(false);
-        }
+        };
         // Promised copies never left the shelf; picked ones go back to it.
         db.execute(
             "UPDATE copies SET status = 'on_shelf', current_point = COALESCE(current_point, \

@@ -4,7 +4,7 @@
 //! cells), arrival on a hold shelf, and collection, when the loans start.
 
 use super::log;
-use super::state::{OrderState, Transition};
+use super::state::{self, OrderState, Transition};
 use super::view::{self, OrderView};
 use crate::db::{in_transaction, Db};
 use crate::point;
@@ -49,7 +49,7 @@ pub fn dispatch(db: &dyn Db, staff: &Staff, order_id: i64, now_ms: i64) -> Resul
     let order = view::get(db, order_id)?;
     staff.must_work_at(order.parcel_point.as_deref().unwrap_or_default())?;
     let from = OrderState::parse(&order.state)?;
-    let to = from.next(Transition::Dispatch)?;
+    from.next(Transition::Dispatch)?;
     if !all_picked(&order) {
         return Err(Error::Conflict(format!(
             "order {order_id} still has copies to pick"
@@ -69,15 +69,13 @@ pub fn dispatch(db: &dyn Db, staff: &Staff, order_id: i64, now_ms: i64) -> Resul
             Some(code) => Some(reserve_cell(db, code, order_id, now_ms)?),
             None => None,
         };
-        let changed = db.execute(
-            "UPDATE orders SET state = $1, locker_cell = $2, updated_at_ms = $3 WHERE id = $4 AND state = $5",
-            &[to.as_str().into(), cell.into(), now_ms.into(), order_id.into(), from.as_str().into()],
-        )?;
-        if changed == 0 {
-            return Err(Error::Conflict(format!(
-                "order {order_id} changed meanwhile; look again"
-            )));
+        if state::store(db, order_id, from, Transition::Dispatch, now_ms)?.is_none() {
+            return Err(changed_meanwhile(order_id));
         }
+        db.execute(
+            "UPDATE orders SET locker_cell = $1 WHERE id = $2",
+            &[cell.into(), order_id.into()],
+        )?;
         log::event(
             db,
             now_ms,
@@ -139,25 +137,16 @@ pub fn arrive(
         return Err(Error::Conflict("a locker reports its own deposits".into()));
     }
     let from = OrderState::parse(&order.state)?;
-    let to = from.next(Transition::Arrive)?;
+    from.next(Transition::Arrive)?;
     let deadline = now_ms + hold_ms;
     in_transaction(db, |db| {
-        let changed = db.execute(
-            "UPDATE orders SET state = $1, pickup_deadline_at_ms = $2, updated_at_ms = $3 \
-             WHERE id = $4 AND state = $5",
-            &[
-                to.as_str().into(),
-                deadline.into(),
-                now_ms.into(),
-                order_id.into(),
-                from.as_str().into(),
-            ],
-        )?;
-        if changed == 0 {
-            return Err(Error::Conflict(format!(
-                "order {order_id} changed meanwhile; look again"
-            )));
+        if state::store(db, order_id, from, Transition::Arrive, now_ms)?.is_none() {
+            return Err(changed_meanwhile(order_id));
         }
+        db.execute(
+            "UPDATE orders SET pickup_deadline_at_ms = $1 WHERE id = $2",
+            &[deadline.into(), order_id.into()],
+        )?;
         db.execute(
             "UPDATE copies SET status = 'on_hold', current_point = $1, updated_at_ms = $2 \
              WHERE barcode IN (SELECT copy_barcode FROM order_lines WHERE order_id = $3 AND state = 'picked')",
@@ -201,21 +190,10 @@ pub fn collect(
         return Ok(order);
     }
     let from = OrderState::parse(&order.state)?;
-    let to = from.next(Transition::Collect)?;
+    from.next(Transition::Collect)?;
     in_transaction(db, |db| {
-        let changed = db.execute(
-            "UPDATE orders SET state = $1, updated_at_ms = $2 WHERE id = $3 AND state = $4",
-            &[
-                to.as_str().into(),
-                now_ms.into(),
-                order_id.into(),
-                from.as_str().into(),
-            ],
-        )?;
-        if changed == 0 {
-            return Err(Error::Conflict(format!(
-                "order {order_id} changed meanwhile; look again"
-            )));
+        if state::store(db, order_id, from, Transition::Collect, now_ms)?.is_none() {
+            return Err(changed_meanwhile(order_id));
         }
         db.execute(
             "INSERT INTO loans (copy_barcode, reader_id, order_line_id, started_at_ms, due_at_ms) \
@@ -255,4 +233,8 @@ pub fn hand_over(
     let order = view::get(db, order_id)?;
     staff.must_work_at(order.pickup_point.as_deref().unwrap_or_default())?;
     collect(db, order_id, &staff.actor(), loan_ms, now_ms)
+}
+
+fn changed_meanwhile(order_id: i64) -> Error {
+    Error::Conflict(format!("order {order_id} changed meanwhile; look again"))
 }

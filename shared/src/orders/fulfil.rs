@@ -5,8 +5,7 @@
 //! scan changes nothing, and two staff cannot both move the same thing.
 
 use super::log;
-use super::place::claim_sql;
-use super::state::{OrderState, Transition};
+use super::state::{self, OrderState, Transition};
 use super::view::{self, OrderView};
 use crate::db::{in_transaction, Db};
 use crate::point;
@@ -141,34 +140,15 @@ pub fn not_on_shelf(db: &dyn Db, staff: &Staff, line_id: i64, now_ms: i64) -> Re
             "UPDATE copies SET status = 'missing', updated_at_ms = $1 WHERE barcode = $2",
             &[now_ms.into(), barcode.as_str().into()],
         )?;
-        let cos_lat = origin.at.lat.to_radians().cos().powi(2);
-        let claimed = db.query(
-            &claim_sql(db.dialect()),
-            &[
-                record_id.into(),
-                now_ms.into(),
-                origin.branch.as_str().into(),
-                origin.at.lat.into(),
-                origin.at.lon.into(),
-                cos_lat.into(),
-            ],
-        )?;
-        match claimed.first() {
-            Some(row) => {
-                let (new, at) = (row.text("barcode")?, row.text("current_point")?);
+        match super::place::claim(db, record_id, &origin, now_ms)? {
+            Some((new, at)) => {
                 db.execute(
                     "UPDATE order_lines SET copy_barcode = $1, pick_point = $2, updated_at_ms = $3 \
                      WHERE id = $4",
-                    &[new.into(), at.into(), now_ms.into(), line_id.into()],
+                    &[new.as_str().into(), at.into(), now_ms.into(), line_id.into()],
                 )?;
-                log::event(
-                    db,
-                    now_ms,
-                    &staff.actor(),
-                    order_id,
-                    "line_reallocated",
-                    serde_json::json!({ "line": line_id, "missing": barcode, "copy": new }),
-                )?;
+                log::event(db, now_ms, &staff.actor(), order_id, "line_reallocated",
+                    serde_json::json!({ "line": line_id, "missing": barcode, "copy": new }))?;
             }
             None => {
                 db.execute(
@@ -198,11 +178,7 @@ pub fn not_on_shelf(db: &dyn Db, staff: &Staff, line_id: i64, now_ms: i64) -> Re
                     &[order_id.into()],
                 )?;
                 if open.first().map(|r| r.i64("n")).transpose()?.unwrap_or(0) == 0 {
-                    let to = order_state.next(Transition::AllLinesUnfilled)?;
-                    db.execute(
-                        "UPDATE orders SET state = $1, updated_at_ms = $2 WHERE id = $3",
-                        &[to.as_str().into(), now_ms.into(), order_id.into()],
-                    )?;
+                    state::store(db, order_id, order_state, Transition::AllLinesUnfilled, now_ms)?;
                     log::event(
                         db,
                         now_ms,

@@ -14,18 +14,17 @@ pub fn event(
     event: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    db.execute(
-        "INSERT INTO events (at_ms, actor, subject_kind, subject_id, event, detail) \
-         VALUES ($1, $2, 'order', $3, $4, $5)",
-        &[
-            at_ms.into(),
-            actor.into(),
-            order_id.to_string().into(),
-            event.into(),
-            detail.to_string().into(),
-        ],
-    )?;
-    Ok(())
+    crate::events::append(
+        db,
+        at_ms,
+        crate::events::Event {
+            actor,
+            subject_kind: "order",
+            subject_id: order_id.to_string(),
+            event,
+            detail,
+        },
+    )
 }
 
 /// Queues a notice for the reader, once per `dedup_key`: a repeated step

@@ -41,15 +41,13 @@ pub fn pay(db: &dyn Db, out_trade_no: &str, amount: &str, now_ms: i64) -> Result
         // acknowledged; a payment for an expired order is refunded by staff.
         return Ok(Paid::Already);
     }
-    let next = state.next(Transition::Pay)?;
-    let changed = db.execute(
-        "UPDATE orders SET state = $1, paid_at_ms = $2, updated_at_ms = $2 \
-         WHERE id = $3 AND state = 'awaiting_payment'",
-        &[next.as_str().into(), now_ms.into(), id.into()],
-    )?;
-    if changed == 0 {
+    if super::state::store(db, id, state, Transition::Pay, now_ms)?.is_none() {
         return Ok(Paid::Already);
     }
+    db.execute(
+        "UPDATE orders SET paid_at_ms = $1 WHERE id = $2",
+        &[now_ms.into(), id.into()],
+    )?;
     log::event(
         db,
         now_ms,

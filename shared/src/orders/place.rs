@@ -73,6 +73,28 @@ pub fn claim_sql(dialect: Dialect) -> String {
     CLAIM.replace("{lock}", lock)
 }
 
+/// Claims one copy of `record_id` for an order ranked from `origin`:
+/// the copy's barcode and the point where it stands, or `None` when no
+/// copy is on a shelf.
+pub fn claim(db: &dyn Db, record_id: i64, origin: &Origin, now_ms: i64) -> Result<Option<(String, String)>> {
+    let cos_lat = origin.at.lat.to_radians().cos().powi(2);
+    let claimed = db.query(
+        &claim_sql(db.dialect()),
+        &[
+            record_id.into(),
+            now_ms.into(),
+            origin.branch.as_str().into(),
+            origin.at.lat.into(),
+            origin.at.lon.into(),
+            cos_lat.into(),
+        ],
+    )?;
+    claimed
+        .first()
+        .map(|row| Ok((row.text("barcode")?.to_string(), row.text("current_point")?.to_string())))
+        .transpose()
+}
+
 /// Where copies are ranked from: the pickup point and the branch that
 /// serves it (itself, or the nearest branch), or for door delivery the
 /// delivery centre, where parcels leave from.
@@ -299,26 +321,9 @@ fn write(
         .map(|row| row.i64("id"))
         .transpose()?
         .ok_or_else(|| Error::Conflict(DUPLICATE.into()))?;
-    let claim = claim_sql(db.dialect());
-    let cos_lat = origin.at.lat.to_radians().cos().powi(2);
     let mut pick_points = Vec::new();
     for &record_id in &placement.record_ids {
-        let claimed = db.query(
-            &claim,
-            &[
-                record_id.into(),
-                now_ms.into(),
-                origin.branch.as_str().into(),
-                origin.at.lat.into(),
-                origin.at.lon.into(),
-                cos_lat.into(),
-            ],
-        )?;
-        let row = claimed.first().ok_or_else(|| no_copy(db, record_id))?;
-        let (barcode, at) = (
-            row.text("barcode")?.to_string(),
-            row.text("current_point")?.to_string(),
-        );
+        let (barcode, at) = claim(db, record_id, origin, now_ms)?.ok_or_else(|| no_copy(db, record_id))?;
         db.execute(
             "INSERT INTO order_lines (order_id, record_id, copy_barcode, state, pick_point, updated_at_ms) \
              VALUES ($1, $2, $3, 'promised', $4, $5)",

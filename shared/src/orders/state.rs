@@ -192,6 +192,30 @@ impl Transition {
     ];
 }
 
+/// Moves stored order `order_id` from `from` by `transition`: the only
+/// statement that writes `orders.state`. The update is conditional on the
+/// state read, so of two concurrent steps one wins and the other gets
+/// `Ok(None)` (the caller says "changed meanwhile" or treats it as done).
+pub fn store(
+    db: &dyn crate::db::Db,
+    order_id: i64,
+    from: OrderState,
+    transition: Transition,
+    now_ms: i64,
+) -> Result<Option<OrderState>> {
+    let to = from.next(transition)?;
+    let changed = db.execute(
+        "UPDATE orders SET state = $1, updated_at_ms = $2 WHERE id = $3 AND state = $4",
+        &[
+            to.as_str().into(),
+            now_ms.into(),
+            order_id.into(),
+            from.as_str().into(),
+        ],
+    )?;
+    Ok((changed == 1).then_some(to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

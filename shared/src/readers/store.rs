@@ -383,16 +383,15 @@ pub(crate) fn log(
     event: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    db.execute(
-        "INSERT INTO events (at_ms, actor, subject_kind, subject_id, event, detail) \
-         VALUES ($1, $2, 'reader', $3, $4, $5)",
-        &[
-            at_ms.into(),
-            actor.into(),
-            reader_id.to_string().into(),
-            event.into(),
-            detail.to_string().into(),
-        ],
-    )?;
-    Ok(())
+    crate::events::append(
+        db,
+        at_ms,
+        crate::events::Event {
+            actor,
+            subject_kind: "reader",
+            subject_id: reader_id.to_string(),
+            event,
+            detail,
+        },
+    )
 }
