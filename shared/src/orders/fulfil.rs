@@ -8,7 +8,6 @@ use super::log;
 use super::state::{self, OrderState, Transition};
 use super::view::{self, OrderView};
 use crate::db::{in_transaction, Db};
-use crate::point;
 use crate::staff::Staff;
 use crate::{Error, Result};
 use serde::Serialize;
@@ -124,7 +123,6 @@ pub fn not_on_shelf(db: &dyn Db, staff: &Staff, line_id: i64, now_ms: i64) -> Re
     let reader_id = row.i64("reader_id")?;
     let barcode = row.text("copy_barcode")?.to_string();
     let order_state = OrderState::parse(row.text("state")?)?;
-    let points = point::list_points(db, None)?;
     let fulfilment = match row.opt_text("pickup_point")? {
         Some(code) => super::place::Fulfilment::Pickup {
             point_code: code.to_string(),
@@ -133,8 +131,8 @@ pub fn not_on_shelf(db: &dyn Db, staff: &Staff, line_id: i64, now_ms: i64) -> Re
             address: String::new(),
         },
     };
-    let origin = super::place::origin(&points, &fulfilment)?;
-    let centre = super::place::delivery_centre(&points)?.code.clone();
+    let origin = super::place::origin(db, &fulfilment)?;
+    let centre = super::place::delivery_centre(db)?.code;
     in_transaction(db, |db| {
         db.execute(
             "UPDATE copies SET status = 'missing', updated_at_ms = $1 WHERE barcode = $2",

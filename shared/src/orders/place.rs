@@ -106,32 +106,29 @@ pub struct Origin {
     pub at: Coordinates,
 }
 
-/// The origin of `fulfilment` among `points`.
-pub fn origin(points: &[ServicePoint], fulfilment: &Fulfilment) -> Result<Origin> {
-    let target =
-        match fulfilment {
-            Fulfilment::Pickup { point_code } => points
-                .iter()
-                .find(|p| &p.code == point_code)
-                .ok_or(Error::NotFound {
-                    what: "service point",
-                })?,
-            Fulfilment::Door { .. } => delivery_centre(points)?,
-        };
+/// The nearest branch to `at`, by the same measure as the claim.
+const SQL_NEAREST_BRANCH: &str = "SELECT code FROM service_points WHERE kind = 'branch' \
+     ORDER BY (lat - $1) * (lat - $1) + (lon - $2) * (lon - $2) * $3, code LIMIT 1";
+
+/// The origin of `fulfilment`: a few indexed lookups, never the whole
+/// list of points (this runs on every order).
+pub fn origin(db: &dyn Db, fulfilment: &Fulfilment) -> Result<Origin> {
+    let target = match fulfilment {
+        Fulfilment::Pickup { point_code } => point::find_point(db, point_code)?.ok_or(Error::NotFound {
+            what: "service point",
+        })?,
+        Fulfilment::Door { .. } => delivery_centre(db)?,
+    };
     let branch = if target.kind == PointKind::Branch || target.kind == PointKind::DeliveryCentre {
         target.code.clone()
     } else {
-        point::sort_by_distance(
-            points
-                .iter()
-                .filter(|p| p.kind == PointKind::Branch)
-                .cloned()
-                .collect(),
-            target.coordinates,
-        )
-        .first()
-        .map(|(p, _)| p.code.clone())
-        .unwrap_or_else(|| target.code.clone())
+        let at = target.coordinates;
+        let cos_lat = at.lat.to_radians().cos().powi(2);
+        let rows = db.query(SQL_NEAREST_BRANCH, &[at.lat.into(), at.lon.into(), cos_lat.into()])?;
+        match rows.first() {
+            Some(row) => row.text("code")?.to_string(),
+            None => target.code.clone(),
+        }
     };
     Ok(Origin {
         branch,
@@ -140,10 +137,10 @@ pub fn origin(points: &[ServicePoint], fulfilment: &Fulfilment) -> Result<Origin
 }
 
 /// The delivery centre.
-pub fn delivery_centre(points: &[ServicePoint]) -> Result<&ServicePoint> {
-    points
-        .iter()
-        .find(|p| p.kind == PointKind::DeliveryCentre)
+pub fn delivery_centre(db: &dyn Db) -> Result<ServicePoint> {
+    point::list_points(db, Some(PointKind::DeliveryCentre))?
+        .into_iter()
+        .next()
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("no delivery centre is configured")))
 }
 
@@ -152,7 +149,6 @@ fn check(
     db: &dyn Db,
     reader: &Reader,
     placement: &Placement,
-    points: &[ServicePoint],
     now_ms: i64,
 ) -> Result<()> {
     if !reader.may_borrow(now_ms) {
@@ -188,13 +184,10 @@ fn check(
         )));
     }
     if let Fulfilment::Pickup { point_code } = &placement.fulfilment {
-        let point = points
-            .iter()
-            .find(|p| &p.code == point_code)
-            .ok_or(Error::NotFound {
-                what: "service point",
-            })?;
-        can_take(db, point)?;
+        let point = point::find_point(db, point_code)?.ok_or(Error::NotFound {
+            what: "service point",
+        })?;
+        can_take(db, &point)?;
     }
     Ok(())
 }
@@ -251,10 +244,9 @@ pub fn place(
         return Ok((order, false));
     }
     let reader = readers::get(db, reader_id)?;
-    let points = point::list_points(db, None)?;
-    check(db, &reader, placement, &points, now_ms)?;
-    let origin = origin(&points, &placement.fulfilment)?;
-    let centre = delivery_centre(&points)?.code.clone();
+    check(db, &reader, placement, now_ms)?;
+    let origin = origin(db, &placement.fulfilment)?;
+    let centre = delivery_centre(db)?.code;
     let placed = in_transaction(db, |db| {
         write(db, &reader, placement, settings, &origin, &centre, now_ms)
     });
