@@ -12,6 +12,8 @@
 #   CONC=8  DURATION=20 (seconds per phase)  READERS=2000  PORT=3200
 #   DB=wangjie_orders_bench  PGHOST=127.0.0.1  PGPORT=5432  PGUSER=postgres
 #   OUT=/tmp/wangjie-orders-bench   POINT=B001 (the pickup point)
+#   HOST_BIN=target/release/wangjie-host (set it to reuse a host built
+#       elsewhere; unset, the release host is built here)
 #
 # Needs: cargo, PostgreSQL client tools (createdb, psql, pgbench) and a
 # local server with trust auth, python3, curl. Talks only to 127.0.0.1.
@@ -42,7 +44,10 @@ stop_host() {
 trap stop_host EXIT
 
 say "building (release): host and components"
-cargo build --release -p wangjie-host
+if [[ -z "${HOST_BIN:-}" ]]; then
+  cargo build --release -p wangjie-host
+fi
+HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
 cargo build --release --target wasm32-wasip2 -p wangjie-admin -p wangjie-orders -p wangjie-fallback
 
 say "fresh database $DB"
@@ -52,7 +57,7 @@ SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
   SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
   SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
   SPIN_VARIABLE_SESSION_KEY="$SESSION_KEY" \
-  target/release/wangjie-host up -f spin.toml --listen "127.0.0.1:$PORT" \
+  "$HOST_BIN" up -f spin.toml --listen "127.0.0.1:$PORT" \
   --state-dir "$OUT/state" >"$OUT/host.log" 2>&1 &
 HOST_PID=$!
 for _ in $(seq 1 600); do
