@@ -48,7 +48,8 @@ if [[ -z "${HOST_BIN:-}" ]]; then
   cargo build --release -p wangjie-host
 fi
 HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
-cargo build --release --target wasm32-wasip2 -p wangjie-admin -p wangjie-orders -p wangjie-fallback
+# The host loads every component of spin.toml.
+bash -c 'source scripts/lib.sh && build_components'
 
 say "fresh database $DB"
 dropdb --if-exists "$DB"
