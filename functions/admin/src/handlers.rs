@@ -160,3 +160,28 @@ pub fn list_staff(request: &Request) -> Result<Reply> {
     let staff = wangjie_shared::staff::at(db::connect()?.as_ref(), point)?;
     Ok(Reply::json(200, &json!({ "point": point, "staff": staff })))
 }
+
+/// `POST /admin/jobs/run?job=all|due_soon|overdue|pickup_expiry|suspensions|stats`:
+/// the scheduled jobs for schedulers without the cron plugin (a SpinKube
+/// CronJob); the same code as the `jobs` component, safe to run twice.
+pub fn run_jobs(request: &Request) -> Result<Reply> {
+    use wangjie_shared::jobs;
+    let job = jobs::Job::parse(request.param("job").unwrap_or("all"))?;
+    let settings = jobs::settings_from_variables()?;
+    let db = db::connect()?;
+    migrate::ensure_current(db.as_ref())?;
+    let report = jobs::run(db.as_ref(), job, &settings, now_ms())?;
+    Ok(Reply::json(200, &report))
+}
+
+/// `POST /admin/jobs/lockers-offline[?after_ms=]`: lockers silent for
+/// longer than `after_ms` (three heartbeat intervals, 90 s, by default)
+/// go offline, so no order is routed to them; staff see their orders.
+pub fn lockers_offline(request: &Request) -> Result<Reply> {
+    let after_ms = request
+        .parse_param::<i64>("after_ms", "milliseconds")?
+        .unwrap_or(3 * i64::from(wangjie_shared::locker::store::NEXT_HEARTBEAT_S) * 1000);
+    let lockers =
+        wangjie_shared::locker::store::mark_offline(db::connect()?.as_ref(), now_ms(), after_ms)?;
+    Ok(Reply::json(200, &json!({ "lockers": lockers })))
+}

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 mod handlers;
+mod notices;
 
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -44,10 +45,30 @@ fn route(request: &Request) -> Result<Reply> {
             handlers::authorize(request)?;
             handlers::list_staff(request)
         }
+        "/admin/jobs/run" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            handlers::run_jobs(request)
+        }
+        "/admin/jobs/send-notices" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            notices::send(request)
+        }
+        "/admin/notices" => {
+            request.allow(&[Method::GET])?;
+            handlers::authorize(request)?;
+            notices::list(request)
+        }
         "/admin/jobs/expire-payments" => {
             request.allow(&[Method::POST])?;
             handlers::authorize(request)?;
             handlers::expire_payments()
+        }
+        "/admin/jobs/lockers-offline" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            handlers::lockers_offline(request)
         }
         path => match path
             .strip_prefix("/admin/staff/")

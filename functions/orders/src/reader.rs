@@ -96,7 +96,12 @@ pub fn place(request: &Request) -> Result<Reply> {
     let (order, _placed) =
         orders::place::place(db.as_ref(), claims.reader_id, &placement, settings, now)?;
     let order_str = match (&order.payment_ref, order.state.as_str()) {
-        (Some(trade), "awaiting_payment") => Some(Alipay::from_variables()?.order_string(trade, order.fee_fen, "网借 送书上门", now)?),
+        (Some(trade), "awaiting_payment") => Some(Alipay::from_variables()?.order_string(
+            trade,
+            order.fee_fen,
+            "网借 送书上门",
+            now,
+        )?),
         _ => None,
     };
     Ok(Reply::json(201, &Placed { order, order_str }))

@@ -47,6 +47,9 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_credit"),
     migration!(5, "0005_orders"),
     migration!(6, "0006_wechat"),
+    migration!(7, "0007_lockers"),
+    migration!(8, "0008_notices"),
+    migration!(9, "0009_jobs"),
 ];
 
 /// The schema version this code needs.

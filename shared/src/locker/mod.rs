@@ -10,12 +10,14 @@
 //! - [`events`]: deposits, pickups, returns, on-the-spot borrows and
 //!   faults, idempotent by `event_id`.
 //!
-//! What is not here: the key-value check of nonces and the SQL that records
-//! heartbeats and events, which belong to the `lockers` component.
+//! - [`store`]: secrets, the nonce guard, heartbeats, commands, offline
+//!   detection in SQL; [`events_store`]: applying events.
 
 pub mod events;
+pub mod events_store;
 pub mod messages;
 pub mod signing;
+pub mod store;
 
 pub use events::{EventBatch, EventKind, EventOutcome, EventResult, EventsReply, LockerEvent};
 pub use messages::{
@@ -24,10 +26,15 @@ pub use messages::{
 };
 pub use signing::{LockerHeaders, LockerSecret, VerifiedRequest};
 
-/// Where a locker sends its heartbeat.
-pub const PATH_HEARTBEAT: &str = "/api/lockers/v1/heartbeat";
-/// Where a locker sends its events.
-pub const PATH_EVENTS: &str = "/api/lockers/v1/events";
+/// Where a locker sends its heartbeat; `{id}` is its `X-Locker-Id`.
+pub const PATH_HEARTBEAT: &str = "/api/lockers/{id}/heartbeat";
+/// Where a locker sends its events; `{id}` is its `X-Locker-Id`.
+pub const PATH_EVENTS: &str = "/api/lockers/{id}/events";
+
+/// A path template above with the locker's id in it.
+pub fn path_for(template: &str, locker_id: &str) -> String {
+    template.replace("{id}", locker_id)
+}
 
 /// How far a request's timestamp may lie from the server's clock, either
 /// way: five minutes, wide enough for a slow 4G link, narrow enough that

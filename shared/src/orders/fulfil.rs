@@ -145,8 +145,14 @@ pub fn not_on_shelf(db: &dyn Db, staff: &Staff, line_id: i64, now_ms: i64) -> Re
                      WHERE id = $4",
                     &[new.as_str().into(), at.into(), now_ms.into(), line_id.into()],
                 )?;
-                log::event(db, now_ms, &staff.actor(), order_id, "line_reallocated",
-                    serde_json::json!({ "line": line_id, "missing": barcode, "copy": new }))?;
+                log::event(
+                    db,
+                    now_ms,
+                    &staff.actor(),
+                    order_id,
+                    "line_reallocated",
+                    serde_json::json!({ "line": line_id, "missing": barcode, "copy": new }),
+                )?;
             }
             None => {
                 db.execute(
@@ -176,7 +182,13 @@ pub fn not_on_shelf(db: &dyn Db, staff: &Staff, line_id: i64, now_ms: i64) -> Re
                     &[order_id.into()],
                 )?;
                 if open.first().map(|r| r.i64("n")).transpose()?.unwrap_or(0) == 0 {
-                    state::store(db, order_id, order_state, Transition::AllLinesUnfilled, now_ms)?;
+                    state::store(
+                        db,
+                        order_id,
+                        order_state,
+                        Transition::AllLinesUnfilled,
+                        now_ms,
+                    )?;
                     log::event(
                         db,
                         now_ms,

@@ -76,7 +76,12 @@ pub fn claim_sql(dialect: Dialect) -> String {
 /// Claims one copy of `record_id` for an order ranked from `origin`:
 /// the copy's barcode and the point where it stands, or `None` when no
 /// copy is on a shelf.
-pub fn claim(db: &dyn Db, record_id: i64, origin: &Origin, now_ms: i64) -> Result<Option<(String, String)>> {
+pub fn claim(
+    db: &dyn Db,
+    record_id: i64,
+    origin: &Origin,
+    now_ms: i64,
+) -> Result<Option<(String, String)>> {
     let cos_lat = origin.at.lat.to_radians().cos().powi(2);
     let claimed = db.query(
         &claim_sql(db.dialect()),
@@ -91,7 +96,12 @@ pub fn claim(db: &dyn Db, record_id: i64, origin: &Origin, now_ms: i64) -> Resul
     )?;
     claimed
         .first()
-        .map(|row| Ok((row.text("barcode")?.to_string(), row.text("current_point")?.to_string())))
+        .map(|row| {
+            Ok((
+                row.text("barcode")?.to_string(),
+                row.text("current_point")?.to_string(),
+            ))
+        })
         .transpose()
 }
 
@@ -114,17 +124,23 @@ const SQL_NEAREST_BRANCH: &str = "SELECT code FROM service_points WHERE kind = '
 /// list of points (this runs on every order).
 pub fn origin(db: &dyn Db, fulfilment: &Fulfilment) -> Result<Origin> {
     let target = match fulfilment {
-        Fulfilment::Pickup { point_code } => point::find_point(db, point_code)?.ok_or(Error::NotFound {
-            what: "service point",
-        })?,
+        Fulfilment::Pickup { point_code } => pickup_point(db, point_code)?,
         Fulfilment::Door { .. } => delivery_centre(db)?,
     };
+    origin_at(db, &target)
+}
+
+/// The origin when the target point is already known.
+fn origin_at(db: &dyn Db, target: &ServicePoint) -> Result<Origin> {
     let branch = if target.kind == PointKind::Branch || target.kind == PointKind::DeliveryCentre {
         target.code.clone()
     } else {
         let at = target.coordinates;
         let cos_lat = at.lat.to_radians().cos().powi(2);
-        let rows = db.query(SQL_NEAREST_BRANCH, &[at.lat.into(), at.lon.into(), cos_lat.into()])?;
+        let rows = db.query(
+            SQL_NEAREST_BRANCH,
+            &[at.lat.into(), at.lon.into(), cos_lat.into()],
+        )?;
         match rows.first() {
             Some(row) => row.text("code")?.to_string(),
             None => target.code.clone(),
@@ -133,6 +149,12 @@ pub fn origin(db: &dyn Db, fulfilment: &Fulfilment) -> Result<Origin> {
     Ok(Origin {
         branch,
         at: target.coordinates,
+    })
+}
+
+fn pickup_point(db: &dyn Db, code: &str) -> Result<ServicePoint> {
+    point::find_point(db, code)?.ok_or(Error::NotFound {
+        what: "service point",
     })
 }
 
@@ -145,12 +167,13 @@ pub fn delivery_centre(db: &dyn Db) -> Result<ServicePoint> {
 }
 
 /// Everything checked before anything is written; refusals say what to do.
+/// Gives the pickup point, which the caller needs next.
 fn check(
     db: &dyn Db,
     reader: &Reader,
     placement: &Placement,
     now_ms: i64,
-) -> Result<()> {
+) -> Result<Option<ServicePoint>> {
     if !reader.may_borrow(now_ms) {
         return Err(Error::Forbidden(
             "borrowing needs a credit check at the threshold or a paid deposit (POST /api/me/credit)".into(),
@@ -183,13 +206,14 @@ fn check(
             reader.loan_quota
         )));
     }
-    if let Fulfilment::Pickup { point_code } = &placement.fulfilment {
-        let point = point::find_point(db, point_code)?.ok_or(Error::NotFound {
-            what: "service point",
-        })?;
-        can_take(db, &point)?;
+    match &placement.fulfilment {
+        Fulfilment::Pickup { point_code } => {
+            let point = pickup_point(db, point_code)?;
+            can_take(db, &point)?;
+            Ok(Some(point))
+        }
+        Fulfilment::Door { .. } => Ok(None),
     }
-    Ok(())
 }
 
 /// Whether a pickup point can take an order now: not the delivery centre,
@@ -244,11 +268,23 @@ pub fn place(
         return Ok((order, false));
     }
     let reader = readers::get(db, reader_id)?;
-    check(db, &reader, placement, now_ms)?;
-    let origin = origin(db, &placement.fulfilment)?;
-    let centre = delivery_centre(db)?.code;
+    let (origin, centre) = match check(db, &reader, placement, now_ms)? {
+        Some(point) => (origin_at(db, &point)?, None),
+        None => {
+            let centre = delivery_centre(db)?;
+            (origin_at(db, &centre)?, Some(centre.code))
+        }
+    };
     let placed = in_transaction(db, |db| {
-        write(db, &reader, placement, settings, &origin, &centre, now_ms)
+        write(
+            db,
+            &reader,
+            placement,
+            settings,
+            &origin,
+            centre.as_deref(),
+            now_ms,
+        )
     });
     match placed {
         Ok(order_id) => Ok((view::get(db, order_id)?, true)),
@@ -270,7 +306,7 @@ fn write(
     placement: &Placement,
     settings: OrderSettings,
     origin: &Origin,
-    centre: &str,
+    centre: Option<&str>,
     now_ms: i64,
 ) -> Result<i64> {
     let door = matches!(placement.fulfilment, Fulfilment::Door { .. });
@@ -315,7 +351,8 @@ fn write(
         .ok_or_else(|| Error::Conflict(DUPLICATE.into()))?;
     let mut pick_points = Vec::new();
     for &record_id in &placement.record_ids {
-        let (barcode, at) = claim(db, record_id, origin, now_ms)?.ok_or_else(|| no_copy(db, record_id))?;
+        let (barcode, at) =
+            claim(db, record_id, origin, now_ms)?.ok_or_else(|| no_copy(db, record_id))?;
         db.execute(
             "INSERT INTO order_lines (order_id, record_id, copy_barcode, state, pick_point, updated_at_ms) \
              VALUES ($1, $2, $3, 'promised', $4, $5)",
@@ -326,8 +363,12 @@ fn write(
     pick_points.sort();
     pick_points.dedup();
     let consolidate = pick_points.len() > 1;
+    // The delivery centre is read only when a set needs it.
     let parcel_point = if consolidate {
-        centre.to_string()
+        match centre {
+            Some(code) => code.to_string(),
+            None => delivery_centre(db)?.code,
+        }
     } else {
         pick_points.concat()
     };

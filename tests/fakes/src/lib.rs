@@ -14,10 +14,12 @@ pub mod alipay;
 pub mod keys;
 pub mod osmanthus;
 mod server;
+pub mod sms;
 pub mod wechat;
 
 pub use alipay::{forge_notification, FakeAlipay};
 pub use osmanthus::FakeOsmanthus;
+pub use sms::FakeSms;
 pub use wechat::FakeWechat;
 
 use std::time::Duration;

@@ -1,4 +1,6 @@
-//! WeChat's mini-program sign-in: `GET /sns/jscode2session`.
+//! WeChat's mini-program sign-in (`GET /sns/jscode2session`), the access
+//! token (`GET /cgi-bin/token`) and subscription messages
+//! (`POST /cgi-bin/message/subscribe/send`), with a record of what was sent.
 
 use crate::server::{Handler, Request, Response, Server};
 use crate::Mode;
@@ -9,6 +11,10 @@ use std::sync::{Arc, Mutex};
 struct State {
     users: HashMap<String, (String, Option<String>)>,
     calls: usize,
+    tokens_issued: usize,
+    valid_token: Option<String>,
+    send_errcode: Option<i64>,
+    sent: Vec<serde_json::Value>,
 }
 
 /// The fake WeChat API.
@@ -22,8 +28,11 @@ impl FakeWechat {
     pub fn start(appid: &str, secret: &str) -> anyhow::Result<Self> {
         let state = Arc::new(Mutex::new(State::default()));
         let (appid, secret, shared) = (appid.to_string(), secret.to_string(), state.clone());
-        let handler: Handler =
-            Arc::new(move |request, _| code2session(&shared, &appid, &secret, request));
+        let handler: Handler = Arc::new(move |request, _| match request.path.as_str() {
+            "/cgi-bin/token" => token(&shared, &appid, &secret, request),
+            "/cgi-bin/message/subscribe/send" => subscribe_send(&shared, request),
+            _ => code2session(&shared, &appid, &secret, request),
+        });
         Ok(FakeWechat {
             server: Server::start(handler)?,
             state,
@@ -57,6 +66,80 @@ impl FakeWechat {
     pub fn calls(&self) -> usize {
         self.state().calls
     }
+
+    /// From now on, subscription sends answer this `errcode` (43101: the
+    /// user refused; 40001: bad token), or succeed with `None`.
+    pub fn set_send_errcode(&self, errcode: Option<i64>) {
+        self.state().send_errcode = errcode;
+    }
+
+    /// The subscription messages accepted so far, as sent.
+    pub fn sent_messages(&self) -> Vec<serde_json::Value> {
+        self.state().sent.clone()
+    }
+
+    /// How many access tokens were handed out.
+    pub fn tokens_issued(&self) -> usize {
+        self.state().tokens_issued
+    }
+
+    /// Forgets the current token, as when WeChat expires it early.
+    pub fn expire_token(&self) {
+        self.state().valid_token = None;
+    }
+}
+
+fn query_of(request: &Request) -> HashMap<String, String> {
+    form_urlencoded::parse(request.query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn token(state: &Mutex<State>, appid: &str, secret: &str, request: &Request) -> Response {
+    let query = query_of(request);
+    let get = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+    if request.method != "GET" || get("grant_type") != "client_credential" {
+        return Response::json(200, r#"{"errcode":40002,"errmsg":"invalid grant_type"}"#);
+    }
+    if get("appid") != appid || get("secret") != secret {
+        return Response::json(200, r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#);
+    }
+    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    state.tokens_issued += 1;
+    let token = format!("ACCESS_TOKEN_{}", state.tokens_issued);
+    state.valid_token = Some(token.clone());
+    Response::json(
+        200,
+        serde_json::json!({"access_token": token, "expires_in": 7200}).to_string(),
+    )
+}
+
+fn subscribe_send(state: &Mutex<State>, request: &Request) -> Response {
+    let query = query_of(request);
+    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    if request.method != "POST" {
+        return Response::json(404, r#"{"errcode":404,"errmsg":"not found"}"#);
+    }
+    if query.get("access_token") != state.valid_token.as_ref() {
+        return Response::json(
+            200,
+            r#"{"errcode":40001,"errmsg":"invalid credential, access_token is invalid or not latest"}"#,
+        );
+    }
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&request.body) else {
+        return Response::json(200, r#"{"errcode":47001,"errmsg":"data format error"}"#);
+    };
+    if !body["touser"].is_string() || !body["template_id"].is_string() || !body["data"].is_object()
+    {
+        return Response::json(200, r#"{"errcode":47003,"errmsg":"argument invalid!"}"#);
+    }
+    if let Some(code) = state.send_errcode {
+        let answer =
+            serde_json::json!({"errcode": code, "errmsg": "user refuse to accept the msg"});
+        return Response::json(200, answer.to_string());
+    }
+    state.sent.push(body);
+    Response::json(200, r#"{"errcode":0,"errmsg":"ok"}"#)
 }
 
 fn code2session(state: &Mutex<State>, appid: &str, secret: &str, request: &Request) -> Response {

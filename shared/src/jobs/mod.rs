@@ -1,0 +1,225 @@
+//! The scheduled jobs (docs/jobs.md): due-soon notices, overdue reminders,
+//! pickup expiry, reader suspensions and the daily statistics roll-up.
+//!
+//! The cron component and `POST /admin/jobs/run` both call [`run`]. Every
+//! job is idempotent and works in batches, each batch committed on its own
+//! (one atomic statement, or one small transaction per order or reader):
+//! an interrupted run loses nothing, and the next run finishes the work.
+//! Notices carry dedup keys, so a second run queues nothing new.
+
+mod loans;
+mod pickup;
+mod stats;
+
+use crate::db::Db;
+use crate::{Error, Result};
+use serde::Serialize;
+
+pub use stats::beijing_day;
+
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// One job, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Every job, in the order below.
+    All,
+    /// Due-soon notices.
+    DueSoon,
+    /// Overdue reminders.
+    Overdue,
+    /// Orders not collected in time.
+    PickupExpiry,
+    /// Readers with a loan long overdue are suspended.
+    Suspensions,
+    /// The daily statistics roll-up.
+    Stats,
+}
+
+impl Job {
+    /// Reads `all`, `due_soon`, `overdue`, `pickup_expiry`, `suspensions`, `stats`.
+    pub fn parse(text: &str) -> Result<Self> {
+        Ok(match text {
+            "all" => Job::All,
+            "due_soon" => Job::DueSoon,
+            "overdue" => Job::Overdue,
+            "pickup_expiry" => Job::PickupExpiry,
+            "suspensions" => Job::Suspensions,
+            "stats" => Job::Stats,
+            _ => {
+                return Err(Error::invalid(
+                    "job",
+                    "one of all, due_soon, overdue, pickup_expiry, suspensions, stats",
+                ))
+            }
+        })
+    }
+
+    fn includes(self, other: Job) -> bool {
+        self == Job::All || self == other
+    }
+}
+
+/// The jobs' policy, from the Spin variables of the same names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// A loan due within this gets a due-soon notice (3 days).
+    pub due_soon_ms: i64,
+    /// Days overdue at which reminders 1, 2, 3 go out (1, 7, 14).
+    pub overdue_steps_days: Vec<i64>,
+    /// A reader with a loan this many days overdue is suspended (30).
+    pub suspend_after_overdue_days: i64,
+    /// Rows per batch.
+    pub batch: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            due_soon_ms: 3 * DAY_MS,
+            overdue_steps_days: vec![1, 7, 14],
+            suspend_after_overdue_days: 30,
+            batch: 1000,
+        }
+    }
+}
+
+/// Parses `overdue_steps_days` ("1,7,14"): one to three strictly
+/// increasing whole numbers of days (the notice kinds are overdue_1..3).
+pub fn parse_steps(text: &str) -> Result<Vec<i64>> {
+    let bad = || {
+        Error::invalid(
+            "overdue_steps_days",
+            format!("{text:?} is not 1 to 3 increasing day counts like \"1,7,14\""),
+        )
+    };
+    let steps = text
+        .split(',')
+        .map(|s| s.trim().parse::<i64>().map_err(|_| bad()))
+        .collect::<Result<Vec<_>>>()?;
+    let increasing = steps.windows(2).all(|w| w[0] < w[1]);
+    if steps.is_empty() || steps.len() > 3 || !increasing || steps[0] < 0 {
+        return Err(bad());
+    }
+    Ok(steps)
+}
+
+/// The settings from this component's Spin variables (`due_soon_ms`,
+/// `overdue_steps_days`, `suspend_after_overdue_days`), defaults where a
+/// variable is absent.
+#[cfg(feature = "spin")]
+pub fn settings_from_variables() -> Result<Settings> {
+    use crate::spin::config;
+    let defaults = Settings::default();
+    let whole = |name: &'static str, default: i64| -> Result<i64> {
+        let value = config::number(name, u64::try_from(default).unwrap_or_default())?;
+        i64::try_from(value).map_err(|_| Error::Config {
+            name,
+            reason: "too large".into(),
+        })
+    };
+    Ok(Settings {
+        due_soon_ms: whole("due_soon_ms", defaults.due_soon_ms)?,
+        overdue_steps_days: match config::optional("overdue_steps_days")? {
+            Some(text) => parse_steps(&text)?,
+            None => defaults.overdue_steps_days,
+        },
+        suspend_after_overdue_days: whole(
+            "suspend_after_overdue_days",
+            defaults.suspend_after_overdue_days,
+        )?,
+        batch: defaults.batch,
+    })
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Due-soon notices queued by this run.
+    pub due_soon: u64,
+    /// Overdue reminders queued by this run.
+    pub overdue: u64,
+    /// Orders moved to pickup_expired.
+    pub pickup_expired: u64,
+    /// Readers suspended.
+    pub suspended: u64,
+    /// Days whose statistics were (re)computed.
+    pub stats_days: Vec<String>,
+}
+
+/// Runs `job` (or all of them) at `now_ms`.
+pub fn run(db: &dyn Db, job: Job, settings: &Settings, now_ms: i64) -> Result<Report> {
+    let mut report = Report::default();
+    if job.includes(Job::DueSoon) {
+        report.due_soon = loans::due_soon(db, settings, now_ms)?;
+    }
+    if job.includes(Job::Overdue) {
+        report.overdue = loans::overdue(db, settings, now_ms)?;
+    }
+    if job.includes(Job::PickupExpiry) {
+        report.pickup_expired = pickup::expire(db, settings.batch, now_ms)?;
+    }
+    if job.includes(Job::Suspensions) {
+        report.suspended = loans::suspend(db, settings, now_ms)?;
+    }
+    if job.includes(Job::Stats) {
+        report.stats_days = stats::roll_up(db, now_ms)?;
+    }
+    Ok(report)
+}
+
+/// Queues a notice about a `subject_kind`/`subject_id` for a reader, once
+/// per `dedup_key`, on the reader's channel of first choice. `true` when
+/// it was queued now.
+fn notice(
+    db: &dyn Db,
+    at_ms: i64,
+    reader_id: i64,
+    kind: &str,
+    dedup_key: &str,
+    subject: (&str, String),
+    payload: serde_json::Value,
+) -> Result<bool> {
+    let queued = db.execute(
+        "INSERT INTO notices (reader_id, kind, channel, dedup_key, subject_kind, subject_id, \
+         payload, state, next_attempt_at_ms, created_at_ms, updated_at_ms) \
+         SELECT id, $2, CASE WHEN wechat_openid IS NOT NULL THEN 'wechat' \
+           WHEN alipay_user_id IS NOT NULL THEN 'alipay' ELSE 'sms' END, \
+           $3, $4, $5, $6, 'queued', $7, $7, $7 FROM readers WHERE id = $1 \
+         ON CONFLICT DO NOTHING",
+        &[
+            reader_id.into(),
+            kind.into(),
+            dedup_key.into(),
+            subject.0.into(),
+            subject.1.into(),
+            payload.to_string().into(),
+            at_ms.into(),
+        ],
+    )?;
+    Ok(queued == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_parse_and_are_checked() {
+        assert_eq!(parse_steps("1,7,14").unwrap(), vec![1, 7, 14]);
+        assert_eq!(parse_steps(" 2 , 5 ").unwrap(), vec![2, 5]);
+        for bad in ["", "7,1", "1,1", "1,2,3,4", "x", "-1"] {
+            assert!(parse_steps(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn jobs_parse() {
+        assert_eq!(Job::parse("all").unwrap(), Job::All);
+        assert_eq!(Job::parse("stats").unwrap(), Job::Stats);
+        assert!(Job::parse("everything").is_err());
+        assert!(Job::All.includes(Job::Stats));
+        assert!(!Job::Overdue.includes(Job::DueSoon));
+    }
+}

@@ -1,0 +1,350 @@
+//! The scheduled jobs (docs/jobs.md), through the cron trigger (`run_cron`)
+//! and through `POST /admin/jobs/run`: notices queued once however often
+//! the jobs run, no reminder for a returned loan, pickup expiry, reader
+//! suspension and the daily statistics. Time is moved by writing due dates
+//! and deadlines straight into the database.
+
+use anyhow::{Context, Result};
+use reqwest::Method;
+use std::path::PathBuf;
+use wangjie_e2e::{spawn_unmigrated, Backend, Options, TestApp};
+
+const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
+const DAY: i64 = 86_400_000;
+
+/// An app whose database the test can read and write.
+struct Jobs {
+    app: TestApp,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+enum Store {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+async fn pg_admin(sql: &str) -> Result<()> {
+    let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls)
+        .await
+        .context("connecting to the local PostgreSQL")?;
+    tokio::spawn(connection);
+    client.batch_execute(sql).await?;
+    Ok(())
+}
+
+async fn start(backend: Backend) -> Result<Jobs> {
+    let dir = tempfile::tempdir()?;
+    let mut options = Options::default();
+    let store = match backend {
+        Backend::Sqlite => {
+            let path = dir.path().join("jobs.db");
+            options.runtime_config = Some(format!(
+                "[sqlite_database.default]\ntype = \"spin\"\npath = {:?}\n",
+                path.display().to_string()
+            ));
+            Store::Sqlite(path)
+        }
+        Backend::Postgres => {
+            let name = format!("wangjie_e2e_jobs_{:016x}", fastrand::u64(..));
+            pg_admin(&format!("CREATE DATABASE {name}")).await?;
+            options.variables.insert(
+                "database_url".into(),
+                format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            );
+            Store::Postgres(name)
+        }
+    };
+    let app = spawn_unmigrated(backend, options).await?;
+    app.admin(Method::POST, "/admin/migrate")
+        .await?
+        .expect_ok()?;
+    app.load_demo(200, 30).await?.expect_ok()?;
+    Ok(Jobs {
+        app,
+        store,
+        _dir: dir,
+    })
+}
+
+impl Jobs {
+    /// Runs `sql` (one or more statements) and returns the first column of
+    /// the first row of the last one, as text (`""` when none).
+    async fn sql(&self, sql: &str) -> Result<String> {
+        match &self.store {
+            Store::Sqlite(path) => {
+                let out = std::process::Command::new("sqlite3")
+                    .args(["-cmd", ".timeout 5000"])
+                    .arg(path)
+                    .arg(sql)
+                    .output()
+                    .context("running sqlite3")?;
+                anyhow::ensure!(out.status.success(), "{sql}: {out:?}");
+                Ok(String::from_utf8(out.stdout)?.trim().to_string())
+            }
+            Store::Postgres(name) => {
+                let url = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                let messages = client.simple_query(sql).await.context(sql.to_string())?;
+                Ok(messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => {
+                            Some(row.get(0).unwrap_or_default().to_string())
+                        }
+                        _ => None,
+                    })
+                    .next()
+                    .unwrap_or_default())
+            }
+        }
+    }
+
+    async fn count(&self, from_where: &str) -> Result<i64> {
+        let text = self
+            .sql(&format!("SELECT COUNT(*) FROM {from_where}"))
+            .await?;
+        text.parse()
+            .with_context(|| format!("{from_where}: {text:?}"))
+    }
+
+    async fn run_admin(&self, job: &str) -> Result<serde_json::Value> {
+        let answer = self
+            .app
+            .admin(Method::POST, &format!("/admin/jobs/run?job={job}"))
+            .await?
+            .expect_ok()?;
+        Ok(answer.json)
+    }
+
+    async fn stop(self) -> Result<()> {
+        self.app.stop().await?;
+        if let Store::Postgres(name) = self.store {
+            pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+        }
+        Ok(())
+    }
+}
+
+fn now() -> i64 {
+    wangjie_shared::now_ms()
+}
+
+/// Two readers and four shelf copies, for the test's own loans; every demo
+/// loan is moved out of every job's window first.
+async fn setup(j: &Jobs) -> Result<(i64, i64, Vec<String>)> {
+    let now = now();
+    j.sql(&format!(
+        "UPDATE loans SET due_at_ms = {} WHERE returned_at_ms IS NULL",
+        now + 20 * DAY
+    ))
+    .await?;
+    let r1: i64 = j
+        .sql("SELECT id FROM readers WHERE status = 'active' ORDER BY id LIMIT 1")
+        .await?
+        .parse()?;
+    let r2: i64 = j
+        .sql("SELECT id FROM readers WHERE status = 'active' ORDER BY id DESC LIMIT 1")
+        .await?
+        .parse()?;
+    let mut copies = Vec::new();
+    for n in 0..5 {
+        copies.push(
+            j.sql(&format!(
+                "SELECT barcode FROM copies WHERE status = 'on_shelf' ORDER BY barcode LIMIT 1 OFFSET {n}"
+            ))
+            .await?,
+        );
+    }
+    // A: due in a day; B: 2 days overdue; C: 10 days; D (reader 2): 40 days.
+    for (id, reader, copy, due) in [
+        (900_001, r1, &copies[0], now + DAY),
+        (900_002, r1, &copies[1], now - 2 * DAY),
+        (900_003, r1, &copies[2], now - 10 * DAY),
+        (900_004, r2, &copies[3], now - 40 * DAY),
+    ] {
+        j.sql(&format!(
+            "INSERT INTO loans (id, copy_barcode, reader_id, started_at_ms, due_at_ms) \
+             VALUES ({id}, '{copy}', {reader}, {}, {due})",
+            due - 30 * DAY
+        ))
+        .await?;
+    }
+    Ok((r1, r2, copies))
+}
+
+async fn notices(j: &Jobs, kind: &str, loan: i64) -> Result<i64> {
+    j.count(&format!(
+        "notices WHERE kind = '{kind}' AND subject_kind = 'loan' AND subject_id = '{loan}'"
+    ))
+    .await
+}
+
+macro_rules! jobs_test {
+    ($name:ident, |$j:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($j: &Jobs) -> Result<()> $body
+
+            async fn on(backend: Backend) -> Result<()> {
+                let j = start(backend).await?;
+                let outcome = run(&j).await;
+                j.stop().await?;
+                outcome
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> Result<()> {
+                on(Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> Result<()> {
+                on(Backend::Postgres).await
+            }
+        }
+    };
+}
+
+jobs_test!(reminders_are_queued_once_and_stop_at_return, |j| {
+    let (_, r2, _) = setup(j).await?;
+    // The cron trigger, twice: each notice once.
+    for _ in 0..2 {
+        j.app.app.run_cron("jobs").await?;
+        assert_eq!(notices(j, "due_soon", 900_001).await?, 1);
+        assert_eq!(notices(j, "overdue_1", 900_002).await?, 1);
+        assert_eq!(notices(j, "overdue_2", 900_003).await?, 1);
+        assert_eq!(notices(j, "overdue_3", 900_004).await?, 1);
+        // Each loan gets only the step it is at.
+        assert_eq!(j.count("notices WHERE subject_kind = 'loan'").await?, 4);
+        // Reader 2 holds a loan 40 days overdue: suspended once, told once.
+        let status = j
+            .sql(&format!("SELECT status FROM readers WHERE id = {r2}"))
+            .await?;
+        assert_eq!(status, "suspended");
+        let told = format!("notices WHERE kind = 'credit_changed' AND reader_id = {r2}");
+        assert_eq!(j.count(&told).await?, 1);
+        let logged = format!("events WHERE event = 'reader_suspended' AND subject_id = '{r2}'");
+        assert_eq!(j.count(&logged).await?, 1);
+    }
+    // B is returned after its first reminder; later it would have reached
+    // step 2, but a returned loan gets nothing more.
+    let now = now();
+    j.sql(&format!(
+        "UPDATE loans SET returned_at_ms = {now}, due_at_ms = {} WHERE id = 900002",
+        now - 8 * DAY
+    ))
+    .await?;
+    // C, still out, moves on to step 3 (and, renewed, a new due date means
+    // a new key).
+    j.sql(&format!(
+        "UPDATE loans SET due_at_ms = {} WHERE id = 900003",
+        now - 15 * DAY
+    ))
+    .await?;
+    let report = j.run_admin("overdue").await?;
+    assert_eq!(report["overdue"], 1, "{report}");
+    assert_eq!(report["due_soon"], 0, "{report}");
+    assert_eq!(notices(j, "overdue_2", 900_002).await?, 0);
+    assert_eq!(notices(j, "overdue_3", 900_003).await?, 1);
+    let again = j.run_admin("all").await?;
+    assert_eq!(again["overdue"], 0, "{again}");
+    assert_eq!(again["suspended"], 0, "{again}");
+    // An unknown job and a missing token are refused.
+    let bad = j
+        .app
+        .admin(Method::POST, "/admin/jobs/run?job=everything")
+        .await?;
+    bad.assert_problem(400);
+    let anonymous = j
+        .app
+        .send(Method::POST, "/admin/jobs/run", None, None)
+        .await?;
+    assert_eq!(anonymous.status.as_u16(), 401);
+    Ok(())
+});
+
+jobs_test!(pickup_expiry_and_daily_stats, |j| {
+    let (r1, _, copies) = setup(j).await?;
+    let now = now();
+    let point = j
+        .sql("SELECT code FROM service_points WHERE locker_generation IS NOT NULL ORDER BY code LIMIT 1")
+        .await?;
+    let copy = &copies[4];
+    j.sql(&format!(
+        "INSERT INTO orders (id, reader_id, fulfilment, pickup_point, state, idempotency_key, \
+           created_at_ms, updated_at_ms, pickup_deadline_at_ms, locker_cell) \
+         VALUES (900001, {r1}, 'pickup', '{point}', 'awaiting_pickup', 'jobs-e2e', {0}, {0}, {1}, 7);
+         INSERT INTO order_lines (id, order_id, record_id, copy_barcode, state, updated_at_ms, pick_point) \
+         SELECT 900001, 900001, record_id, barcode, 'picked', {0}, home_point FROM copies \
+         WHERE barcode = '{copy}';
+         UPDATE copies SET status = 'on_hold', current_point = '{point}' WHERE barcode = '{copy}';",
+        now - 9 * DAY,
+        now - 1000
+    ))
+    .await?;
+    let first = j.run_admin("pickup_expiry").await?;
+    assert_eq!(first["pickup_expired"], 1, "{first}");
+    let second = j.run_admin("pickup_expiry").await?;
+    assert_eq!(second["pickup_expired"], 0, "{second}");
+    let state = j.sql("SELECT state FROM orders WHERE id = 900001").await?;
+    assert_eq!(state, "pickup_expired");
+    let copy_state = j
+        .sql(&format!(
+            "SELECT status || ':' || COALESCE(current_point, '-') FROM copies WHERE barcode = '{copy}'"
+        ))
+        .await?;
+    assert_eq!(copy_state, "in_transit:-");
+    let line = j
+        .sql("SELECT state FROM order_lines WHERE id = 900001")
+        .await?;
+    assert_eq!(line, "cancelled");
+    let release = "events WHERE event = 'cell_release_needed' AND subject_id = '900001'";
+    assert_eq!(j.count(release).await?, 1);
+    let told = "notices WHERE kind = 'order_changed' AND subject_id = '900001'";
+    assert_eq!(j.count(told).await?, 1);
+
+    // A counter loan started now, then the statistics, twice.
+    j.sql(&format!(
+        "UPDATE loans SET started_at_ms = {now}, due_at_ms = {} WHERE id = 900001",
+        now + 30 * DAY
+    ))
+    .await?;
+    for _ in 0..2 {
+        let report = j.run_admin("stats").await?;
+        assert_eq!(report["stats_days"].as_array().map(Vec::len), Some(2));
+        assert_eq!(j.count("daily_stats").await?, 2);
+    }
+    let (today, start) = wangjie_shared::jobs::beijing_day(now);
+    let expected = j
+        .count(&format!(
+            "loans WHERE started_at_ms >= {start} AND started_at_ms < {}",
+            start + DAY
+        ))
+        .await?;
+    assert!(expected >= 1);
+    let loans: i64 = j
+        .sql(&format!(
+            "SELECT loans FROM daily_stats WHERE day = '{today}'"
+        ))
+        .await?
+        .parse()?;
+    assert_eq!(loans, expected);
+    let kinds = j
+        .sql(&format!(
+            "SELECT by_point_kind FROM daily_stats WHERE day = '{today}'"
+        ))
+        .await?;
+    let kinds: serde_json::Value = serde_json::from_str(&kinds)?;
+    let total: i64 = kinds
+        .as_object()
+        .context("an object")?
+        .values()
+        .filter_map(serde_json::Value::as_i64)
+        .sum();
+    assert_eq!(total, expected, "{kinds}");
+    Ok(())
+});

@@ -1,0 +1,359 @@
+//! The notifications sender, through the operator's trigger
+//! `POST /admin/jobs/send-notices` (the component itself is private): a
+//! ready-for-pickup notice goes once by WeChat when the reader has a grant,
+//! by SMS when not, falls back to SMS when WeChat refuses (both tries
+//! logged), and is superseded when the order moved on before sending.
+
+use anyhow::{Context, Result};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use wangjie_e2e::with_providers::{Providers, SignedIn};
+use wangjie_e2e::{spawn_unmigrated, Backend, Options, TestApp, ADMIN_TOKEN};
+use wangjie_fakes::FakeSms;
+
+const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
+const SMS_APP_ID: &str = "wangjie-sms-e2e";
+const SMS_SECRET: &str = "e2e-sms-secret-0123456789";
+const TEMPLATE: &str = "TMPL-READY-FOR-PICKUP";
+
+struct Env {
+    app: TestApp,
+    providers: Providers,
+    sms: FakeSms,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+enum Store {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+async fn pg_admin(sql: &str) -> Result<()> {
+    let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls)
+        .await
+        .context("connecting to the local PostgreSQL")?;
+    tokio::spawn(connection);
+    client.batch_execute(sql).await?;
+    Ok(())
+}
+
+async fn start(backend: Backend) -> Result<Env> {
+    let providers = Providers::start()?;
+    let sms = FakeSms::start(SMS_APP_ID, SMS_SECRET.as_bytes())?;
+    let dir = tempfile::tempdir()?;
+    let mut variables = providers.variables();
+    variables.insert("sms_origin".into(), sms.url());
+    variables.insert("sms_app_id".into(), SMS_APP_ID.into());
+    variables.insert("sms_secret".into(), SMS_SECRET.into());
+    variables.insert(
+        "wechat_templates".into(),
+        json!({ "ready_for_pickup": TEMPLATE }).to_string(),
+    );
+    let (store, runtime_config) = match backend {
+        Backend::Sqlite => {
+            let path = dir.path().join("notices.db");
+            let config = format!(
+                "[sqlite_database.default]\ntype = \"spin\"\npath = {:?}\n",
+                path.display().to_string()
+            );
+            (Store::Sqlite(path), Some(config))
+        }
+        Backend::Postgres => {
+            let name = format!("wangjie_e2e_notices_{:016x}", fastrand::u64(..));
+            pg_admin(&format!("CREATE DATABASE {name}")).await?;
+            variables.insert(
+                "database_url".into(),
+                format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            );
+            (Store::Postgres(name), None)
+        }
+    };
+    let app = spawn_unmigrated(
+        backend,
+        Options {
+            variables,
+            runtime_config,
+        },
+    )
+    .await?;
+    app.admin(Method::POST, "/admin/migrate")
+        .await?
+        .expect_ok()?;
+    Ok(Env {
+        app,
+        providers,
+        sms,
+        store,
+        _dir: dir,
+    })
+}
+
+impl Env {
+    /// Runs one statement in the app's database.
+    async fn exec(&self, sql: &str) -> Result<()> {
+        match &self.store {
+            Store::Sqlite(path) => {
+                let out = std::process::Command::new("sqlite3")
+                    .arg(path)
+                    .arg(sql)
+                    .output()
+                    .context("running sqlite3")?;
+                anyhow::ensure!(out.status.success(), "{out:?}");
+            }
+            Store::Postgres(name) => {
+                let url = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client.batch_execute(sql).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn stop(self) -> Result<()> {
+        self.app.stop().await?;
+        if let Store::Postgres(name) = self.store {
+            pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+        }
+        Ok(())
+    }
+
+    async fn staff_post(&self, token: &str, path: &str) -> Result<Value> {
+        let answer = self
+            .app
+            .send(Method::POST, path, Some(token), Some(b"{}".to_vec()))
+            .await?;
+        Ok(answer.expect_ok()?.json)
+    }
+
+    /// A reader (WeChat, Osmanthus credit, a phone) whose order for a copy
+    /// at B001 waits on B001's hold shelf; the reader and the order id.
+    async fn order_awaiting_pickup(&self) -> Result<(SignedIn, i64, String)> {
+        let app = &self.app;
+        app.load_demo(1, 0).await?.expect_ok()?;
+        let csv = "record_id,isbn,title,responsibility,publisher,year,subjects,call_number,barcode,branch,copy_call_number\n\
+                   NOTE-1,,通知测试之书,作者甲,测试出版社,2020,,I1/9,N1-1,B001,\n";
+        app.send(
+            Method::POST,
+            "/admin/catalogue/import?format=csv",
+            Some(ADMIN_TOKEN),
+            Some(csv.as_bytes().to_vec()),
+        )
+        .await?
+        .expect_ok()?;
+        let found = app
+            .get("/api/search?title=通知测试之书")
+            .await?
+            .expect_ok()?;
+        let record = found.json["hits"][0]["id"].as_i64().context("record")?;
+
+        let reader = app
+            .sign_in_wechat(&self.providers, "openid-notice", None)
+            .await?;
+        self.providers
+            .osmanthus
+            .add_citizen("city-notice", "citizen-notice", 150);
+        app.check_credit(&reader, "osmanthus", Some("city-notice"))
+            .await?
+            .expect_ok()?;
+        self.exec(&format!(
+            "UPDATE readers SET phone = '13800138000' WHERE id = {}",
+            reader.id
+        ))
+        .await?;
+
+        let placed = reqwest::Client::new()
+            .post(format!("{}/api/orders", app.url))
+            .bearer_auth(&reader.token)
+            .header("idempotency-key", "notice-1")
+            .json(&json!({ "lines": [record], "fulfilment": { "kind": "pickup", "point_code": "B001" } }))
+            .send()
+            .await?;
+        anyhow::ensure!(placed.status().is_success(), "{placed:?}");
+        let placed: Value = placed.json().await?;
+        let id = placed["id"].as_i64().context("order id")?;
+
+        let staff = app
+            .admin(Method::GET, "/admin/staff?point=B001")
+            .await?
+            .expect_ok()?;
+        let staff_id = staff.json["staff"][0]["id"].as_i64().context("staff")?;
+        let session = app
+            .admin(Method::POST, &format!("/admin/staff/{staff_id}/session"))
+            .await?
+            .expect_ok()?;
+        let staff = session.json["token"].as_str().context("token")?.to_string();
+        let picked = app
+            .send(
+                Method::POST,
+                "/api/staff/picks",
+                Some(&staff),
+                Some(serde_json::to_vec(&json!({ "barcode": "N1-1" }))?),
+            )
+            .await?;
+        anyhow::ensure!(picked.status == 200, "{:?}", picked.json);
+        self.staff_post(&staff, &format!("/api/staff/orders/{id}/dispatch"))
+            .await?;
+        let arrived = self
+            .staff_post(&staff, &format!("/api/staff/orders/{id}/arrive"))
+            .await?;
+        assert_eq!(arrived["state"], "awaiting_pickup", "{arrived}");
+        Ok((reader, id, staff))
+    }
+
+    async fn grant(&self, openid: &str) -> Result<()> {
+        self.exec(&format!(
+            "INSERT INTO wechat_grants (openid, template_id, granted_at_ms) \
+             VALUES ('{openid}', '{TEMPLATE}', 1)"
+        ))
+        .await
+    }
+
+    async fn send_notices(&self) -> Result<Value> {
+        Ok(self
+            .app
+            .admin(Method::POST, "/admin/jobs/send-notices?batch=20")
+            .await?
+            .expect_ok()?
+            .json)
+    }
+
+    /// The reader's ready_for_pickup notice, with its tries.
+    async fn ready_notice(&self, reader: i64) -> Result<Value> {
+        let list = self
+            .app
+            .admin(Method::GET, &format!("/admin/notices?reader={reader}"))
+            .await?
+            .expect_ok()?;
+        list.json["notices"]
+            .as_array()
+            .and_then(|all| all.iter().find(|n| n["kind"] == "ready_for_pickup"))
+            .cloned()
+            .with_context(|| format!("no ready_for_pickup notice in {}", list.json))
+    }
+}
+
+macro_rules! notices_test {
+    ($name:ident, |$env:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($env: &Env) -> Result<()> $body
+
+            async fn on(backend: Backend) -> Result<()> {
+                let env = start(backend).await?;
+                let outcome = run(&env).await;
+                env.stop().await?;
+                outcome
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> Result<()> {
+                on(Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> Result<()> {
+                on(Backend::Postgres).await
+            }
+        }
+    };
+}
+
+notices_test!(a_ready_notice_goes_once_by_wechat_with_a_grant, |env| {
+    let (reader, order, _) = env.order_awaiting_pickup().await?;
+    env.grant("openid-notice").await?;
+    let first = env.send_notices().await?;
+    assert_eq!(first["sent"], 1, "{first}");
+    let second = env.send_notices().await?;
+    assert_eq!(second["claimed"], 0, "{second}");
+
+    let sent = env.providers.wechat.sent_messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["touser"], "openid-notice");
+    assert_eq!(sent[0]["template_id"], TEMPLATE);
+    assert_eq!(
+        sent[0]["data"]["character_string1"]["value"],
+        order.to_string()
+    );
+    assert!(sent[0]["data"]["time4"]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("20"));
+    assert_eq!(env.providers.wechat.tokens_issued(), 1);
+    assert!(env.sms.sent().is_empty());
+
+    let notice = env.ready_notice(reader.id).await?;
+    assert_eq!(notice["state"], "sent", "{notice}");
+    assert_eq!(notice["channel"], "wechat");
+    assert_eq!(notice["tries"].as_array().unwrap().len(), 1, "{notice}");
+    Ok(())
+});
+
+notices_test!(without_a_grant_the_reader_gets_an_sms, |env| {
+    let (reader, order, _) = env.order_awaiting_pickup().await?;
+    let counts = env.send_notices().await?;
+    assert_eq!(counts["sent"], 1, "{counts}");
+    assert!(env.providers.wechat.sent_messages().is_empty());
+    let sms = env.sms.sent();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert_eq!(sms[0]["phone"], "13800138000");
+    let text = sms[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("订单{order}")) && text.contains("前取书"),
+        "{text}"
+    );
+    let notice = env.ready_notice(reader.id).await?;
+    assert_eq!(notice["state"], "sent", "{notice}");
+    assert_eq!(notice["channel"], "sms");
+    Ok(())
+});
+
+notices_test!(
+    a_refused_wechat_message_falls_back_to_sms_and_both_are_logged,
+    |env| {
+        let (reader, _, _) = env.order_awaiting_pickup().await?;
+        env.grant("openid-notice").await?;
+        env.providers.wechat.set_send_errcode(Some(43101));
+        let counts = env.send_notices().await?;
+        assert_eq!(counts["sent"], 1, "{counts}");
+        assert_eq!(env.sms.sent().len(), 1);
+        let notice = env.ready_notice(reader.id).await?;
+        assert_eq!(notice["state"], "sent", "{notice}");
+        assert_eq!(notice["channel"], "sms");
+        let tries = notice["tries"].as_array().unwrap();
+        assert_eq!(tries.len(), 2, "{notice}");
+        assert_eq!(tries[0]["channel"], "wechat");
+        assert_eq!(tries[0]["outcome"], "failed");
+        assert_eq!(tries[0]["provider_code"], "43101");
+        assert!(tries[0]["provider_answer"]
+            .as_str()
+            .unwrap()
+            .contains("43101"));
+        assert_eq!(tries[1]["channel"], "sms");
+        assert_eq!(tries[1]["outcome"], "sent");
+        assert_eq!(tries[1]["provider_code"], "OK");
+        Ok(())
+    }
+);
+
+notices_test!(a_notice_no_longer_true_is_superseded, |env| {
+    let (reader, order, staff) = env.order_awaiting_pickup().await?;
+    env.grant("openid-notice").await?;
+    // Collected before the sender ran: "ready for pickup" is no longer news.
+    let collected = env
+        .staff_post(&staff, &format!("/api/staff/orders/{order}/hand-over"))
+        .await?;
+    assert_eq!(collected["state"], "picked_up", "{collected}");
+    let counts = env.send_notices().await?;
+    assert_eq!(counts["superseded"], 1, "{counts}");
+    assert!(env.providers.wechat.sent_messages().is_empty());
+    assert!(env.sms.sent().is_empty());
+    let notice = env.ready_notice(reader.id).await?;
+    assert_eq!(notice["state"], "superseded", "{notice}");
+    assert_eq!(notice["tries"][0]["outcome"], "skipped", "{notice}");
+    Ok(())
+});
