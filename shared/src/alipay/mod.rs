@@ -32,6 +32,13 @@ pub const SIGN_TYPE: &str = "sign_type";
 /// The only algorithm we accept or produce.
 pub const RSA2: &str = "RSA2";
 
+/// An amount in fen as Alipay writes `total_amount`: yuan with two
+/// decimals ("100.00"). Every trade we open and every notification we check
+/// goes through this one rendering, so a fee and its payment compare as text.
+pub fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
 /// The string Alipay signs for `params`. A key given twice is refused:
 /// Alipay never sends one, and which value was signed would be a guess.
 pub fn canonical_string<K, V>(params: &[(K, V)]) -> Result<String>
@@ -63,6 +70,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_written_as_alipay_writes_them() {
+        assert_eq!(yuan(10000), "100.00");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(12345), "123.45");
+    }
 
     #[test]
     fn the_canonical_string_is_sorted_and_skips_sign_and_empty_values() {

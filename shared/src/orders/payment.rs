@@ -29,7 +29,7 @@ pub fn pay(db: &dyn Db, out_trade_no: &str, amount: &str, now_ms: i64) -> Result
     let row = rows.first().ok_or(Error::NotFound { what: "trade" })?;
     let (id, fee) = (row.i64("id")?, row.i64("fee_fen")?);
     let state = OrderState::parse(row.text("state")?)?;
-    let expected = format!("{}.{:02}", fee / 100, fee % 100);
+    let expected = crate::alipay::yuan(fee);
     if amount.trim() != expected {
         return Err(Error::invalid(
             "total_amount",

@@ -42,7 +42,7 @@ impl Deposit {
 
     /// The amount as Alipay writes it: yuan with two decimals.
     pub fn amount_yuan(&self) -> String {
-        format!("{}.{:02}", self.amount_fen / 100, self.amount_fen % 100)
+        crate::alipay::yuan(self.amount_fen)
     }
 }
 
@@ -156,24 +156,4 @@ pub fn confirm(
         serde_json::json!({ "out_trade_no": out_trade_no, "amount": amount }),
     )?;
     Ok(Confirmation::Paid)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_are_written_as_alipay_writes_them() {
-        let deposit = |amount_fen| Deposit {
-            id: 1,
-            out_trade_no: "WJDEP1T1".into(),
-            amount_fen,
-            state: "awaiting_payment".into(),
-            created_at_ms: 0,
-            paid_at_ms: None,
-        };
-        assert_eq!(deposit(10000).amount_yuan(), "100.00");
-        assert_eq!(deposit(5).amount_yuan(), "0.05");
-        assert_eq!(deposit(12345).amount_yuan(), "123.45");
-    }
 }

@@ -84,7 +84,7 @@ impl Alipay {
     ) -> Result<String> {
         let biz = serde_json::json!({
             "out_trade_no": out_trade_no,
-            "total_amount": format!("{}.{:02}", amount_fen / 100, amount_fen % 100),
+            "total_amount": crate::alipay::yuan(amount_fen),
             "subject": subject,
             "product_code": "QUICK_MSECURITY_PAY",
         });
