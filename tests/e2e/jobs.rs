@@ -302,8 +302,15 @@ jobs_test!(pickup_expiry_and_daily_stats, |j| {
         .sql("SELECT state FROM order_lines WHERE id = 900001")
         .await?;
     assert_eq!(line, "cancelled");
-    let release = "events WHERE event = 'cell_release_needed' AND subject_id = '900001'";
+    let release = "events WHERE event = 'cell_opening_queued' AND subject_id = '900001'";
     assert_eq!(j.count(release).await?, 1);
+    // The courier's opening waits for the locker's next heartbeat, queued once.
+    let command = j
+        .sql(&format!(
+            "SELECT kind || ':' || payload FROM locker_commands WHERE point_code = '{point}'"
+        ))
+        .await?;
+    assert_eq!(command, r#"open_cell:{"cell":7}"#);
     let told = "notices WHERE kind = 'order_changed' AND subject_id = '900001'";
     assert_eq!(j.count(told).await?, 1);
 

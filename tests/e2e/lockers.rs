@@ -10,9 +10,9 @@ use wangjie_e2e::{Answer, Backend, TestApp, ADMIN_TOKEN};
 use wangjie_shared::locker::signing::signed_headers;
 use wangjie_shared::locker::store::derive_secret;
 
-const MASTER: &str = "e2e-locker-master-key-0123456789abcdef";
+pub(crate) const MASTER: &str = "e2e-locker-master-key-0123456789abcdef";
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -120,7 +120,7 @@ async fn events(app: &TestApp, id: &str, events: Value) -> anyhow::Result<Vec<St
 }
 
 /// The demo's points and staff, and one title with copies at B001.
-async fn library(app: &TestApp) -> anyhow::Result<i64> {
+pub(crate) async fn library(app: &TestApp) -> anyhow::Result<i64> {
     app.load_demo(1, 0).await?.expect_ok()?;
     let csv = "record_id,isbn,title,responsibility,publisher,year,subjects,call_number,barcode,branch,copy_call_number\n\
                LOCK-1,,柜子测试之书,作者甲,测试出版社,2020,,I2/1,LK-1,B001,\n\
@@ -144,7 +144,7 @@ async fn library(app: &TestApp) -> anyhow::Result<i64> {
 }
 
 /// Two locker points of the demo, made online by a heartbeat each.
-async fn lockers(app: &TestApp) -> anyhow::Result<(String, String)> {
+pub(crate) async fn lockers(app: &TestApp) -> anyhow::Result<(String, String)> {
     let points = app.get_points("?kind=self_service").await?.expect_ok()?;
     let codes: Vec<String> = points.json["points"]
         .as_array()
@@ -175,7 +175,11 @@ async fn staff_at(app: &TestApp, point: &str) -> anyhow::Result<String> {
     Ok(session.json["token"].as_str().unwrap().to_string())
 }
 
-async fn borrower(app: &TestApp, providers: &Providers, name: &str) -> anyhow::Result<SignedIn> {
+pub(crate) async fn borrower(
+    app: &TestApp,
+    providers: &Providers,
+    name: &str,
+) -> anyhow::Result<SignedIn> {
     let reader = app
         .sign_in_wechat(providers, &format!("openid-{name}"), None)
         .await?;
@@ -208,7 +212,7 @@ async fn place(
 }
 
 /// Places an order to `point`, picks and dispatches it; the order.
-async fn dispatched(
+pub(crate) async fn dispatched(
     app: &TestApp,
     reader: &SignedIn,
     record: i64,
@@ -251,7 +255,7 @@ async fn dispatched(
     Ok(sent.json)
 }
 
-async fn show(app: &TestApp, reader: &SignedIn, id: i64) -> anyhow::Result<Value> {
+pub(crate) async fn show(app: &TestApp, reader: &SignedIn, id: i64) -> anyhow::Result<Value> {
     Ok(app
         .send(
             Method::GET,
@@ -264,7 +268,7 @@ async fn show(app: &TestApp, reader: &SignedIn, id: i64) -> anyhow::Result<Value
         .json)
 }
 
-async fn on(
+pub(crate) async fn on(
     backend: Backend,
     test: for<'a> fn(
         &'a TestApp,
@@ -294,6 +298,7 @@ macro_rules! locker_test {
         }
     };
 }
+pub(crate) use locker_test;
 
 async fn full_cycle(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
     let record = library(app).await?;
