@@ -3,12 +3,15 @@
 //! its open lines are cancelled and the reader is told; each order in its
 //! own transaction.
 //!
-//! A locker cell held for it must be opened and emptied by the locker
-//! itself. No locker command table exists yet (migration 0007_lockers is
-//! not in), so the cell stays `reserved` and a `cell_release_needed` event
-//! names it for the lockers component and staff.
+//! A copy waiting in a locker cell must come out before the cell can take
+//! another parcel: an `open_cell` command without a reader (a courier's
+//! opening) is queued for the locker's next heartbeat in the same
+//! transaction, and the cell is no longer held for the order. The cell
+//! turns empty when the locker reports it so, after the courier took the
+//! copy.
 
 use crate::db::{in_transaction, Db};
+use crate::locker::{store as lockers, CommandKind};
 use crate::orders::log;
 use crate::orders::state::{self, OrderState, Transition};
 use crate::Result;
@@ -80,13 +83,25 @@ fn expire_one(db: &dyn Db, order: &Expiring, now_ms: i64) -> Result<bool> {
             }),
         )?;
         if let (Some(point), Some(cell)) = (&order.point, order.cell) {
+            db.execute(
+                "UPDATE locker_cells SET reserved_for_order = NULL, updated_at_ms = $2, \
+                 state = CASE WHEN state = 'reserved' THEN 'empty' ELSE state END \
+                 WHERE reserved_for_order = $1",
+                &[order.id.into(), now_ms.into()],
+            )?;
+            let open = CommandKind::OpenCell {
+                cell: u16::try_from(cell).map_err(anyhow::Error::from)?,
+                reader_id: None,
+                order_id: None,
+            };
+            lockers::queue(db, point, &open, now_ms)?;
             log::event(
                 db,
                 now_ms,
                 "cron:jobs",
                 order.id,
-                "cell_release_needed",
-                serde_json::json!({ "point": point, "cell": cell }),
+                "cell_opening_queued",
+                serde_json::json!({ "point": point, "cell": cell, "for": "courier" }),
             )?;
         }
         log::notice(
