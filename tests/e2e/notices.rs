@@ -2,7 +2,10 @@
 //! `POST /admin/jobs/send-notices` (the component itself is private): a
 //! ready-for-pickup notice goes once by WeChat when the reader has a grant,
 //! by SMS when not, falls back to SMS when WeChat refuses (both tries
-//! logged), and is superseded when the order moved on before sending.
+//! logged), and is superseded when the order moved on before sending; an
+//! Alipay reader gets the mini-program message; when every channel fails
+//! the notice is retried with backoff, then failed; quiet hours defer it;
+//! an expired WeChat token is refreshed once.
 
 use anyhow::{Context, Result};
 use reqwest::Method;
@@ -16,6 +19,8 @@ const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
 const SMS_APP_ID: &str = "wangjie-sms-e2e";
 const SMS_SECRET: &str = "e2e-sms-secret-0123456789";
 const TEMPLATE: &str = "TMPL-READY-FOR-PICKUP";
+const ALIPAY_TEMPLATE: &str = "ALI-TMPL-READY";
+const ALIPAY_USER: &str = "2088000000000077";
 
 struct Env {
     app: TestApp,
@@ -39,7 +44,7 @@ async fn pg_admin(sql: &str) -> Result<()> {
     Ok(())
 }
 
-async fn start(backend: Backend) -> Result<Env> {
+async fn start(backend: Backend, extra: Vec<(&str, String)>) -> Result<Env> {
     let providers = Providers::start()?;
     let sms = FakeSms::start(SMS_APP_ID, SMS_SECRET.as_bytes())?;
     let dir = tempfile::tempdir()?;
@@ -51,6 +56,12 @@ async fn start(backend: Backend) -> Result<Env> {
         "wechat_templates".into(),
         json!({ "ready_for_pickup": TEMPLATE }).to_string(),
     );
+    variables.insert(
+        "alipay_templates".into(),
+        json!({ "ready_for_pickup": ALIPAY_TEMPLATE }).to_string(),
+    );
+    variables.insert("notice_max_attempts".into(), "2".into());
+    variables.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
     let (store, runtime_config) = match backend {
         Backend::Sqlite => {
             let path = dir.path().join("notices.db");
@@ -238,13 +249,16 @@ impl Env {
 
 macro_rules! notices_test {
     ($name:ident, |$env:ident| $body:block) => {
+        notices_test!($name, vec![], |$env| $body);
+    };
+    ($name:ident, $extra:expr, |$env:ident| $body:block) => {
         mod $name {
             use super::*;
 
             async fn run($env: &Env) -> Result<()> $body
 
             async fn on(backend: Backend) -> Result<()> {
-                let env = start(backend).await?;
+                let env = start(backend, $extra).await?;
                 let outcome = run(&env).await;
                 env.stop().await?;
                 outcome
@@ -355,5 +369,140 @@ notices_test!(a_notice_no_longer_true_is_superseded, |env| {
     let notice = env.ready_notice(reader.id).await?;
     assert_eq!(notice["state"], "superseded", "{notice}");
     assert_eq!(notice["tries"][0]["outcome"], "skipped", "{notice}");
+    Ok(())
+});
+
+/// `HH:MM` in Beijing, `offset_min` minutes from now.
+fn beijing_hh_mm(offset_min: i64) -> String {
+    let at = chrono::Utc::now() + chrono::Duration::minutes(offset_min);
+    at.with_timezone(&wangjie_shared::notices::render::beijing())
+        .format("%H:%M")
+        .to_string()
+}
+
+impl Env {
+    async fn link_alipay(&self, reader: i64) -> Result<()> {
+        self.exec(&format!(
+            "UPDATE readers SET alipay_user_id = '{ALIPAY_USER}' WHERE id = {reader}"
+        ))
+        .await
+    }
+}
+
+notices_test!(
+    an_alipay_reader_without_a_grant_gets_the_mini_program_message,
+    |env| {
+        let (reader, order, _) = env.order_awaiting_pickup().await?;
+        env.link_alipay(reader.id).await?;
+        let counts = env.send_notices().await?;
+        assert_eq!(counts["sent"], 1, "{counts}");
+        let sent = env.providers.alipay.template_messages();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["to_user_id"], ALIPAY_USER);
+        assert_eq!(sent[0]["user_template_id"], ALIPAY_TEMPLATE);
+        let data: Value = serde_json::from_str(sent[0]["data"].as_str().unwrap())?;
+        assert_eq!(data["keyword1"]["value"], order.to_string(), "{data}");
+        assert!(env.sms.sent().is_empty());
+        let notice = env.ready_notice(reader.id).await?;
+        assert_eq!(notice["channel"], "alipay", "{notice}");
+        assert_eq!(notice["tries"][0]["provider_code"], "10000", "{notice}");
+        Ok(())
+    }
+);
+
+notices_test!(
+    when_every_channel_fails_the_notice_is_retried_then_failed,
+    |env| {
+        let (reader, _, _) = env.order_awaiting_pickup().await?;
+        env.link_alipay(reader.id).await?;
+        env.providers
+            .alipay
+            .set_template_error(Some("USER_TEMPLATE_ILLEGAL"));
+        env.sms.set_fail_code(Some("isv.BUSINESS_LIMIT_CONTROL"));
+        let before = chrono::Utc::now().timestamp_millis();
+        let first = env.send_notices().await?;
+        assert_eq!(first["retrying"], 1, "{first}");
+        let notice = env.ready_notice(reader.id).await?;
+        assert_eq!(notice["state"], "queued", "{notice}");
+        assert_eq!(notice["attempts"], 1, "{notice}");
+        // The first retry waits a minute (RETRY_BASE_MS), not less.
+        let next = notice["next_attempt_at_ms"].as_i64().unwrap();
+        assert!(next >= before + 60_000, "{notice}");
+        let tries = notice["tries"].as_array().unwrap();
+        assert_eq!(tries.len(), 2, "{notice}");
+        assert_eq!(tries[0]["channel"], "alipay");
+        assert_eq!(tries[0]["provider_code"], "40004/USER_TEMPLATE_ILLEGAL");
+        assert_eq!(tries[1]["channel"], "sms");
+        assert_eq!(tries[1]["outcome"], "failed");
+        // Not due yet: nothing claimed.
+        assert_eq!(env.send_notices().await?["claimed"], 0);
+        // Due: the second and last attempt (notice_max_attempts = 2) fails it.
+        env.exec(&format!(
+            "UPDATE notices SET next_attempt_at_ms = 0 WHERE reader_id = {}",
+            reader.id
+        ))
+        .await?;
+        let last = env.send_notices().await?;
+        assert_eq!(last["failed"], 1, "{last}");
+        let notice = env.ready_notice(reader.id).await?;
+        assert_eq!(notice["state"], "failed", "{notice}");
+        assert_eq!(notice["tries"].as_array().unwrap().len(), 4, "{notice}");
+        assert!(notice["provider_answer"]
+            .as_str()
+            .unwrap()
+            .contains("BUSINESS_LIMIT_CONTROL"));
+        assert!(env.providers.alipay.template_messages().is_empty());
+        assert!(env.sms.sent().is_empty());
+        Ok(())
+    }
+);
+
+notices_test!(
+    quiet_hours_defer_notices_to_their_end,
+    vec![
+        ("quiet_hours_start", beijing_hh_mm(-60)),
+        ("quiet_hours_end", beijing_hh_mm(60)),
+    ],
+    |env| {
+        let (reader, _, _) = env.order_awaiting_pickup().await?;
+        env.grant("openid-notice").await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let counts = env.send_notices().await?;
+        assert_eq!(counts["claimed"], 0, "{counts}");
+        assert!(counts["deferred"].as_u64().unwrap() >= 1, "{counts}");
+        assert!(env.providers.wechat.sent_messages().is_empty());
+        assert!(env.sms.sent().is_empty());
+        let notice = env.ready_notice(reader.id).await?;
+        assert_eq!(notice["state"], "queued", "{notice}");
+        let until = notice["next_attempt_at_ms"].as_i64().unwrap();
+        assert!(
+            until > now + 58 * 60_000 && until <= now + 61 * 60_000,
+            "{notice} now {now}"
+        );
+        Ok(())
+    }
+);
+
+notices_test!(an_expired_wechat_token_is_fetched_again_once, |env| {
+    env.order_awaiting_pickup().await?;
+    env.grant("openid-notice").await?;
+    assert_eq!(env.send_notices().await?["sent"], 1);
+    assert_eq!(env.providers.wechat.tokens_issued(), 1);
+    // WeChat expires the cached token early; a second notice is sent with
+    // a fresh one after a 40001.
+    env.providers.wechat.expire_token();
+    env.grant("openid-notice").await?;
+    env.exec(
+        "INSERT INTO notices (reader_id, kind, channel, dedup_key, subject_kind, subject_id, \
+           payload, state, next_attempt_at_ms, created_at_ms, updated_at_ms) \
+         SELECT reader_id, kind, channel, dedup_key || ':again', subject_kind, subject_id, \
+           payload, 'queued', 0, created_at_ms, updated_at_ms FROM notices \
+         WHERE kind = 'ready_for_pickup'",
+    )
+    .await?;
+    assert_eq!(env.send_notices().await?["sent"], 1);
+    assert_eq!(env.providers.wechat.tokens_issued(), 2);
+    assert_eq!(env.providers.wechat.sent_messages().len(), 2);
+    assert!(env.sms.sent().is_empty());
     Ok(())
 });

@@ -20,6 +20,8 @@ struct State {
     tokens: HashMap<String, String>,
     scores: HashMap<String, Option<i64>>,
     calls: HashMap<String, usize>,
+    template_messages: Vec<serde_json::Value>,
+    template_error: Option<String>,
 }
 
 /// The fake gateway.
@@ -84,6 +86,17 @@ impl FakeAlipay {
     /// How many calls of `method` arrived with a good signature.
     pub fn calls(&self, method: &str) -> usize {
         self.state().calls.get(method).copied().unwrap_or(0)
+    }
+
+    /// The mini-program template messages accepted, as their `biz_content`.
+    pub fn template_messages(&self) -> Vec<serde_json::Value> {
+        self.state().template_messages.clone()
+    }
+
+    /// Refuse template messages with this `sub_code` from now on (such as
+    /// `USER_TEMPLATE_ILLEGAL`), or accept them again with `None`.
+    pub fn set_template_error(&self, sub_code: Option<&str>) {
+        self.state().template_error = sub_code.map(str::to_string);
     }
 
     /// A notification's form body as Alipay posts it: `params` plus
@@ -188,6 +201,33 @@ fn gateway(
                 serde_json::json!({"code": "10000", "msg": "Success", "biz_no": "ZM-2", "is_admittance": admitted})
             };
             answer(member, &response_name)
+        }
+        "alipay.open.app.mini.templatemessage.send" => {
+            let biz: serde_json::Value =
+                serde_json::from_str(get("biz_content")).unwrap_or_default();
+            let data_is_json = biz["data"]
+                .as_str()
+                .is_some_and(|d| serde_json::from_str::<serde_json::Value>(d).is_ok());
+            let complete = ["to_user_id", "user_template_id", "page"]
+                .iter()
+                .all(|k| biz[k].as_str().is_some_and(|v| !v.is_empty()));
+            if !complete || !data_is_json {
+                return answer(
+                    serde_json::json!({"code": "40004", "msg": "Business Failed", "sub_code": "INVALID_PARAMETER", "sub_msg": "参数有误"}),
+                    &response_name,
+                );
+            }
+            if let Some(sub_code) = state.template_error.clone() {
+                return answer(
+                    serde_json::json!({"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": "模板消息发送失败"}),
+                    &response_name,
+                );
+            }
+            state.template_messages.push(biz);
+            answer(
+                serde_json::json!({"code": "10000", "msg": "Success"}),
+                &response_name,
+            )
         }
         _ => error("40004", "isv.invalid-method", "不存在的方法名"),
     }
