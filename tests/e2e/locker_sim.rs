@@ -3,7 +3,9 @@
 //! a fleet of every demo locker misbehaving at once gets no 5xx and no
 //! event lost.
 
-use crate::lockers::{borrower, dispatched, library, locker_test, lockers, now, on, show, MASTER};
+use crate::lockers::{
+    borrower, dispatched, library, locker_test, lockers, now, on, place, show, MASTER,
+};
 use serde_json::json;
 use wangjie_e2e::with_providers::Providers;
 use wangjie_e2e::{Backend, TestApp};
@@ -105,6 +107,46 @@ async fn whole_loan(app: &TestApp, providers: &Providers) -> anyhow::Result<()> 
     Ok(())
 }
 
+async fn cells_from_heartbeats(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
+    let record = library(app).await?;
+    let (here, _) = lockers(app).await?;
+    let reader = borrower(app, providers, "cells").await?;
+    let order = dispatched(app, &reader, record, &here).await?;
+    let reserved = u16::try_from(order["locker_cell"].as_i64().unwrap())?;
+    let copy = order["lines"][0]["copy_barcode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let link = Link::new(&app.url)?;
+    let secret = derive_secret(MASTER, &here)?;
+    let mut locker = SimLocker::new(&here, secret, 240, Chaos::default(), 3);
+    // Every other cell broken for one heartbeat: the locker has no free
+    // cell, so no order is placed to it; the reserved cell, reported empty,
+    // stays the order's.
+    for cell in (1..=240).filter(|c| *c != reserved) {
+        locker.break_cell(cell, 1);
+    }
+    assert_eq!(link.heartbeat(&mut locker).await?.status, 200);
+    let full = place(app, &reader, record, &here).await?;
+    assert_eq!(full.status, 409, "{:?}", full.json);
+    locker.deposit(now(), reserved, &copy);
+    link.round(&mut locker).await?;
+    assert_eq!(locker.tally.recorded, 1, "{:?}", locker.tally.rejections);
+    assert_eq!(
+        show(app, &reader, id_of(&order)).await?["state"],
+        "awaiting_pickup"
+    );
+    // Repaired: the next heartbeat reports them empty, and orders come again.
+    link.heartbeat(&mut locker).await?;
+    let placed = place(app, &reader, record, &here).await?;
+    assert_eq!(placed.status, 201, "{:?}", placed.json);
+    Ok(())
+}
+
+fn id_of(order: &serde_json::Value) -> i64 {
+    order["id"].as_i64().unwrap()
+}
+
 async fn misbehaving_fleet(app: &TestApp, _providers: &Providers) -> anyhow::Result<()> {
     app.load_demo(1, 0).await?.expect_ok()?;
     let link = Link::new(&app.url)?;
@@ -163,6 +205,10 @@ async fn misbehaving_fleet(app: &TestApp, _providers: &Providers) -> anyhow::Res
 locker_test!(
     a_drifting_locker_losing_answers_serves_a_whole_loan,
     whole_loan
+);
+locker_test!(
+    cells_reported_in_heartbeats_are_stored_but_reservations_kept,
+    cells_from_heartbeats
 );
 locker_test!(
     a_misbehaving_fleet_gets_no_error_and_loses_no_event,

@@ -193,7 +193,7 @@ pub(crate) async fn borrower(
     Ok(reader)
 }
 
-async fn place(
+pub(crate) async fn place(
     app: &TestApp,
     reader: &SignedIn,
     record: i64,

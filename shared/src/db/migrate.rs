@@ -50,6 +50,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_lockers"),
     migration!(8, "0008_notices"),
     migration!(9, "0009_jobs"),
+    migration!(10, "0010_locker_digest"),
 ];
 
 /// The schema version this code needs.

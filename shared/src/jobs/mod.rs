@@ -35,6 +35,8 @@ pub enum Job {
     Suspensions,
     /// The daily statistics roll-up.
     Stats,
+    /// Lockers silent too long go offline (and old nonces are forgotten).
+    LockersOffline,
 }
 
 impl Job {
@@ -47,12 +49,11 @@ impl Job {
             "pickup_expiry" => Job::PickupExpiry,
             "suspensions" => Job::Suspensions,
             "stats" => Job::Stats,
-            _ => {
-                return Err(Error::invalid(
-                    "job",
-                    "one of all, due_soon, overdue, pickup_expiry, suspensions, stats",
-                ))
-            }
+            "lockers_offline" => Job::LockersOffline,
+            _ => return Err(Error::invalid(
+                "job",
+                "one of all, due_soon, overdue, pickup_expiry, suspensions, stats, lockers_offline",
+            )),
         })
     }
 
@@ -72,6 +73,8 @@ pub struct Settings {
     pub suspend_after_overdue_days: i64,
     /// Rows per batch.
     pub batch: i64,
+    /// Milliseconds without a heartbeat after which a locker is offline.
+    pub locker_offline_after_ms: i64,
 }
 
 impl Default for Settings {
@@ -81,6 +84,7 @@ impl Default for Settings {
             overdue_steps_days: vec![1, 7, 14],
             suspend_after_overdue_days: 30,
             batch: 1000,
+            locker_offline_after_ms: 3 * i64::from(crate::locker::store::NEXT_HEARTBEAT_S) * 1000,
         }
     }
 }
@@ -130,6 +134,10 @@ pub fn settings_from_variables() -> Result<Settings> {
             defaults.suspend_after_overdue_days,
         )?,
         batch: defaults.batch,
+        locker_offline_after_ms: whole(
+            "locker_offline_after_ms",
+            defaults.locker_offline_after_ms,
+        )?,
     })
 }
 
@@ -146,6 +154,8 @@ pub struct Report {
     pub suspended: u64,
     /// Days whose statistics were (re)computed.
     pub stats_days: Vec<String>,
+    /// Lockers marked offline by this run.
+    pub lockers_offline: Vec<String>,
 }
 
 /// Runs `job` (or all of them) at `now_ms`.
@@ -162,6 +172,10 @@ pub fn run(db: &dyn Db, job: Job, settings: &Settings, now_ms: i64) -> Result<Re
     }
     if job.includes(Job::Suspensions) {
         report.suspended = loans::suspend(db, settings, now_ms)?;
+    }
+    if job.includes(Job::LockersOffline) {
+        report.lockers_offline =
+            crate::locker::store::mark_offline(db, now_ms, settings.locker_offline_after_ms)?;
     }
     if job.includes(Job::Stats) {
         report.stats_days = stats::roll_up(db, now_ms)?;

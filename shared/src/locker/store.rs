@@ -8,7 +8,9 @@
 //! characters used as the secret's bytes. Registering a locker is giving
 //! its vendor that string; rotating the master key re-keys every locker.
 
-use super::messages::{AckOutcome, CellState, Command, CommandKind, Heartbeat, HeartbeatReply};
+use super::messages::{
+    AckOutcome, CellState, Command, CommandKind, Heartbeat, HeartbeatReply, MAX_CELL,
+};
 use super::signing::{LockerHeaders, LockerSecret, VerifiedRequest};
 use super::DEFAULT_WINDOW_MS;
 use crate::db::{Db, Value};
@@ -64,17 +66,15 @@ pub fn authenticate<'a>(
     if headers.locker_id != path_id {
         return Err(unknown);
     }
-    let rows = db.query(
-        "SELECT code FROM service_points WHERE code = $1 AND locker_generation IS NOT NULL",
-        &[path_id.into()],
-    )?;
-    if rows.first().is_none() {
-        return Err(unknown);
-    }
+    // The secret is derived, not looked up: the signature is checked before
+    // any statement runs, so a forger costs the database nothing.
     let secret = derive_secret(master_key, path_id)?;
     let verified = headers.verify(&secret, method, target, body, now_ms, DEFAULT_WINDOW_MS)?;
+    // One statement on the hot path: the nonce is remembered only for a
+    // point that has a locker. Expired nonces go in `mark_offline`'s run.
     let fresh = db.execute(
-        "INSERT INTO locker_nonces (point_code, nonce, expires_at_ms) VALUES ($1, $2, $3) \
+        "INSERT INTO locker_nonces (point_code, nonce, expires_at_ms) \
+         SELECT code, $2, $3 FROM service_points WHERE code = $1 AND locker_generation IS NOT NULL \
          ON CONFLICT DO NOTHING",
         &[
             path_id.into(),
@@ -83,16 +83,17 @@ pub fn authenticate<'a>(
         ],
     )?;
     if fresh == 0 {
+        let known = db.query(
+            "SELECT code FROM service_points WHERE code = $1 AND locker_generation IS NOT NULL",
+            &[path_id.into()],
+        )?;
+        if known.first().is_none() {
+            return Err(unknown);
+        }
         return Err(Error::Conflict(
             "this nonce was used already: sign again with a fresh nonce".into(),
         ));
     }
-    // Forget nonces the window refuses anyway; a few per request keeps the
-    // table small without a job.
-    db.execute(
-        "DELETE FROM locker_nonces WHERE point_code = $1 AND expires_at_ms < $2",
-        &[path_id.into(), now_ms.into()],
-    )?;
     Ok(verified)
 }
 
@@ -106,8 +107,50 @@ fn cell_state_name(state: CellState) -> &'static str {
     }
 }
 
+// A reported state replaces the stored one, except that a reservation is
+// ours: the locker mirrors it but cannot make or end one (a reserved cell
+// reported empty is a parcel still on its way). $1 is a JSON array of
+// states by cell number (null: not reported).
+macro_rules! cells_rule {
+    () => {
+        "locker_cells.point_code = $2 AND locker_cells.cell_no = r.no \
+     AND r.state IS NOT NULL AND locker_cells.state <> r.state AND r.state <> 'reserved' \
+     AND NOT (locker_cells.state = 'reserved' AND r.state = 'empty')"
+    };
+}
+const SQL_CELLS_POSTGRES: &str = concat!(
+    "UPDATE locker_cells SET state = r.state, updated_at_ms = $3 FROM (SELECT CAST(t.no AS BIGINT) AS no, t.state \
+     FROM jsonb_array_elements_text(CAST(CAST($1 AS TEXT) AS jsonb)) WITH ORDINALITY AS t(state, no)) AS r WHERE ",
+    cells_rule!()
+);
+const SQL_CELLS_SQLITE: &str = concat!(
+    "UPDATE locker_cells SET state = r.state, updated_at_ms = $3 FROM (SELECT key + 1 AS no, value AS state \
+     FROM json_each($1)) AS r WHERE ",
+    cells_rule!()
+);
+
+/// How long a digest of unchanged cells spares the comparison: after this,
+/// the cells are compared in full even if the locker reports the same.
+const FULL_COMPARISON_MS: i64 = 300_000;
+
+/// The digest of the reported cells within the current time bucket.
+fn cells_digest(reported: &str, now_ms: i64) -> String {
+    use sha2::Digest;
+    let mut hash = Sha256::new();
+    hash.update(reported.as_bytes());
+    hash.update(now_ms.div_euclid(FULL_COMPARISON_MS).to_be_bytes());
+    hash.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Records heartbeat `beat` of `locker` and answers with its pending
-/// commands.
+/// commands. The cells are compared with what is stored only when they
+/// differ from the previous heartbeat's, or every five minutes: a change the
+/// platform made meanwhile (a reservation, a deposit event) is not undone by
+/// a report that says what the last one said.
 pub fn heartbeat(
     db: &dyn Db,
     locker: &str,
@@ -116,42 +159,33 @@ pub fn heartbeat(
 ) -> Result<HeartbeatReply> {
     beat.validate()?;
     let health = serde_json::to_string(&beat.health).map_err(anyhow::Error::from)?;
-    db.execute(
-        "UPDATE service_points SET locker_status = 'online', last_heartbeat_at_ms = $1, \
-         locker_health = $2 WHERE code = $3",
-        &[now_ms.into(), health.into(), locker.into()],
-    )?;
-    let rows = db.query(
-        "SELECT cell_no, state FROM locker_cells WHERE point_code = $1",
-        &[locker.into()],
-    )?;
-    let mut ours = std::collections::HashMap::new();
-    for row in rows.iter() {
-        ours.insert(row.i64("cell_no")?, row.text("state")?.to_string());
-    }
+    // The reported states as one JSON array indexed by cell number, so one
+    // statement compares and updates all 240 cells.
+    let mut reported = vec![serde_json::Value::Null; usize::from(MAX_CELL)];
     for cell in &beat.cells {
-        let reported = cell_state_name(cell.state);
-        let Some(current) = ours.get(&i64::from(cell.no)) else {
-            continue;
-        };
-        // A reservation is ours: the locker mirrors it but cannot make or
-        // end one (an empty reserved cell is a parcel still on its way).
-        if current == reported
-            || reported == "reserved"
-            || (current == "reserved" && reported == "empty")
-        {
-            continue;
-        }
+        reported[usize::from(cell.no) - 1] = cell_state_name(cell.state).into();
+    }
+    let reported = serde_json::Value::from(reported).to_string();
+    let digest = cells_digest(&reported, now_ms);
+    // Column references on the right of SET are the old values, on both
+    // backends: the returned time is `now_ms` only when the digest differs.
+    let changed = db.query(
+        "UPDATE service_points SET locker_status = 'online', last_heartbeat_at_ms = $1, \
+         locker_health = $2, locker_cells_digest = $4, locker_cells_changed_at_ms = CASE \
+           WHEN locker_cells_digest = $4 THEN locker_cells_changed_at_ms ELSE $1 END \
+         WHERE code = $3 RETURNING locker_cells_changed_at_ms",
+        &[now_ms.into(), health.into(), locker.into(), digest.into()],
+    )?;
+    if changed
+        .first()
+        .map(|r| r.opt_i64("locker_cells_changed_at_ms"))
+        .transpose()?
+        .flatten()
+        == Some(now_ms)
+    {
         db.execute(
-            "UPDATE locker_cells SET state = $1, updated_at_ms = $2 \
-             WHERE point_code = $3 AND cell_no = $4 AND state = $5",
-            &[
-                reported.into(),
-                now_ms.into(),
-                locker.into(),
-                i64::from(cell.no).into(),
-                current.as_str().into(),
-            ],
+            db.dialect().pick(SQL_CELLS_POSTGRES, SQL_CELLS_SQLITE),
+            &[reported.into(), locker.into(), now_ms.into()],
         )?;
     }
     for ack in &beat.acks {
@@ -265,9 +299,13 @@ pub fn request_pickup(
 
 /// Marks offline every online locker whose last heartbeat is older than
 /// `after_ms`, so no order is routed there, and logs `locker_offline` on
-/// each order on its way to or waiting in it, for staff. Returns the
-/// lockers marked.
+/// each order on its way to or waiting in it, for staff. Also forgets the
+/// nonces the time window refuses anyway. Returns the lockers marked.
 pub fn mark_offline(db: &dyn Db, now_ms: i64, after_ms: i64) -> Result<Vec<String>> {
+    db.execute(
+        "DELETE FROM locker_nonces WHERE expires_at_ms < $1",
+        &[now_ms.into()],
+    )?;
     let rows = db.query(
         "UPDATE service_points SET locker_status = 'offline' \
          WHERE locker_status = 'online' AND (last_heartbeat_at_ms IS NULL OR last_heartbeat_at_ms < $1) \

@@ -78,6 +78,8 @@ pub struct SimLocker {
     /// Its misbehaviour, which a test may change between rounds.
     pub chaos: Chaos,
     rng: fastrand::Rng,
+    // Nonces must never repeat, even across runs with the same seed.
+    nonce_rng: fastrand::Rng,
     next_event: u64,
     outbox: VecDeque<LockerEvent>,
     held: Vec<LockerEvent>,
@@ -99,6 +101,7 @@ impl SimLocker {
             skew_ms: 0,
             chaos,
             rng: fastrand::Rng::with_seed(seed),
+            nonce_rng: fastrand::Rng::new(),
             next_event: 1,
             outbox: VecDeque::new(),
             held: Vec::new(),
@@ -114,9 +117,13 @@ impl SimLocker {
         real_ms + self.skew_ms
     }
 
-    /// A fresh nonce: 16 random bytes in hex.
+    /// A fresh nonce: 16 random bytes in hex, from an unseeded generator.
     pub fn nonce(&mut self) -> String {
-        format!("{:016x}{:016x}", self.rng.u64(..), self.rng.u64(..))
+        format!(
+            "{:016x}{:016x}",
+            self.nonce_rng.u64(..),
+            self.nonce_rng.u64(..)
+        )
     }
 
     fn event(&mut self, real_ms: i64, kind: EventKind) {
@@ -159,11 +166,17 @@ impl SimLocker {
         );
     }
 
-    /// `cell`'s lock jammed: a fault event; repaired after `heartbeats`.
-    pub fn fault(&mut self, real_ms: i64, cell: u16, heartbeats: u32) {
+    /// `cell` breaks, seen only in heartbeats, and is repaired after
+    /// `heartbeats` answered ones.
+    pub fn break_cell(&mut self, cell: u16, heartbeats: u32) {
         if let Some(slot) = self.cells.get_mut(usize::from(cell).wrapping_sub(1)) {
             *slot = Cell::Fault(heartbeats);
         }
+    }
+
+    /// `cell`'s lock jammed: a fault event; repaired after `heartbeats`.
+    pub fn fault(&mut self, real_ms: i64, cell: u16, heartbeats: u32) {
+        self.break_cell(cell, heartbeats);
         self.event(
             real_ms,
             EventKind::Fault {
