@@ -7,6 +7,7 @@ use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use wangjie_shared::locker::events_store::{self, EventSettings};
+use wangjie_shared::locker::query::{self, Query};
 use wangjie_shared::locker::{store, EventBatch, Heartbeat};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -30,6 +31,10 @@ fn route(request: &Request) -> Result<Reply> {
         ["lockers", locker, "events"] => {
             request.allow(&[Method::POST])?;
             events(request, locker)
+        }
+        ["lockers", locker, "query"] => {
+            request.allow(&[Method::POST])?;
+            query(request, locker)
         }
         ["lockers", locker, "pickups"] => {
             request.allow(&[Method::POST])?;
@@ -80,6 +85,17 @@ fn events(request: &Request, locker: &str) -> Result<Reply> {
     };
     let reply = events_store::apply_batch(db.as_ref(), locker, &batch, settings, now)?;
     Ok(Reply::json(200, &reply))
+}
+
+/// `POST /api/lockers/{id}/query`: 200 with what the reader has here.
+fn query(request: &Request, locker: &str) -> Result<Reply> {
+    let now = now_ms();
+    let db = authenticate(request, locker, now)?;
+    let asked = Query::parse(&request.body)?;
+    Ok(Reply::json(
+        200,
+        &query::answer(db.as_ref(), locker, &asked, now)?,
+    ))
 }
 
 #[derive(serde::Deserialize)]

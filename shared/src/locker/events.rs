@@ -1,6 +1,6 @@
 //! *Events*: what happened at a locker that the platform must act on (a
 //! courier's deposit, a reader's pickup, a return, an on-the-spot borrow, a
-//! fault), sent in batches to `POST /api/lockers/v1/events`.
+//! fault), sent in batches to `POST /api/lockers/{id}/events`.
 //!
 //! A locker keeps each event until an answer names it, and sends it again
 //! otherwise, so the same event can arrive twice and events can arrive out

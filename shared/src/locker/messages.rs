@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// The highest cell number: a locker has at most 240 cells, numbered from 1.
 pub const MAX_CELL: u16 = 240;
 
-/// A heartbeat body, `POST /api/lockers/v1/heartbeat`.
+/// A heartbeat body, `POST /api/lockers/{id}/heartbeat`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {

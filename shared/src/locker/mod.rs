@@ -10,12 +10,14 @@
 //! - [`events`]: deposits, pickups, returns, on-the-spot borrows and
 //!   faults, idempotent by `event_id`.
 //!
+//! - [`query`]: what a reader identified at the locker has there;
 //! - [`store`]: secrets, the nonce guard, heartbeats, commands, offline
 //!   detection in SQL; [`events_store`]: applying events.
 
 pub mod events;
 pub mod events_store;
 pub mod messages;
+pub mod query;
 pub mod signing;
 pub mod store;
 
@@ -30,6 +32,9 @@ pub use signing::{LockerHeaders, LockerSecret, VerifiedRequest};
 pub const PATH_HEARTBEAT: &str = "/api/lockers/{id}/heartbeat";
 /// Where a locker sends its events; `{id}` is its `X-Locker-Id`.
 pub const PATH_EVENTS: &str = "/api/lockers/{id}/events";
+
+/// Where a locker asks what a reader has there; `{id}` is its `X-Locker-Id`.
+pub const PATH_QUERY: &str = "/api/lockers/{id}/query";
 
 /// A path template above with the locker's id in it.
 pub fn path_for(template: &str, locker_id: &str) -> String {

@@ -265,7 +265,7 @@ mod tests {
     const SECRET: &[u8] = b"locker-0001-secret-0123456789abcdef";
     const NOW: i64 = 1_764_331_200_000;
     const NONCE: &str = "3f9c1e7a5b2d4c60";
-    const PATH: &str = "/api/lockers/v1/heartbeat";
+    const PATH: &str = "/api/lockers/SZ-LIB-0001/heartbeat";
     const BODY: &[u8] = br#"{"clock_ms":1764331200000}"#;
     const WINDOW: i64 = 300_000;
 
@@ -290,12 +290,12 @@ mod tests {
         let canonical = canonical("post", PATH, NOW, NONCE, BODY);
         assert_eq!(
             canonical,
-            "WJL1\nPOST\n/api/lockers/v1/heartbeat\n1764331200000\n3f9c1e7a5b2d4c60\n\
+            "WJL1\nPOST\n/api/lockers/SZ-LIB-0001/heartbeat\n1764331200000\n3f9c1e7a5b2d4c60\n\
              652413d0263ae6191a7018665975ff6efd4ef454c4979a6552a30143354044c7"
         );
         assert_eq!(
             sign(&secret(), "POST", PATH, NOW, NONCE, BODY),
-            "df1ed558531b6e519df40b54d9cbd08ad207851cabab936d18da51b6062705ac"
+            "92cf2aee404abb7472627a18412784f87433e96519cb457562cd610a0a83163f"
         );
     }
 
@@ -323,7 +323,7 @@ mod tests {
             headers.verify(
                 &secret(),
                 "POST",
-                "/api/lockers/v1/events",
+                "/api/lockers/SZ-LIB-0001/events",
                 BODY,
                 NOW,
                 WINDOW,
