@@ -70,6 +70,23 @@ async fn whole_loan(app: &TestApp, providers: &Providers) -> anyhow::Result<()> 
         .count();
     assert_eq!(ready, 1, "{:?}", notices.json);
 
+    // At the screen, the reader sees the order in its cell.
+    let here_now = link
+        .query(&mut locker, &json!({ "reader_id": reader.id }))
+        .await?;
+    assert_eq!(here_now.status, 200, "{:?}", here_now.json);
+    assert_eq!(
+        here_now.json["waiting"],
+        json!([{ "order_id": id, "cell": cell, "pickup_deadline_at_ms": here_now.json["waiting"][0]["pickup_deadline_at_ms"] }])
+    );
+    assert_eq!(here_now.json["loans"], json!([]));
+    let nobody = link
+        .query(&mut locker, &json!({ "reader_id": 999_999 }))
+        .await?;
+    assert_eq!(nobody.status, 404, "{:?}", nobody.json);
+    let both = json!({ "reader_id": reader.id, "card_number": "9612345678901234" });
+    assert_eq!(link.query(&mut locker, &both).await?.status, 400);
+
     // The reader asks; the next heartbeat opens the cell and the pickup
     // starts the loan; the one after acknowledges the command.
     app.post_json(
@@ -84,6 +101,13 @@ async fn whole_loan(app: &TestApp, providers: &Providers) -> anyhow::Result<()> 
     assert_eq!(show(app, &reader, id).await?["state"], "picked_up");
     let acked = link.round(&mut locker).await?;
     assert_eq!(acked[0].json["commands"], json!([]), "{:?}", acked[0].json);
+    let on_loan = link
+        .query(&mut locker, &json!({ "reader_id": reader.id }))
+        .await?;
+    assert_eq!(on_loan.json["waiting"], json!([]), "{:?}", on_loan.json);
+    assert_eq!(on_loan.json["loans"][0]["copy_barcode"], copy.as_str());
+    assert_eq!(on_loan.json["loans"][0]["title"], "柜子测试之书");
+    assert_eq!(on_loan.json["loans"][0]["overdue"], false);
 
     // A return held back past a heartbeat still closes the loan; the same
     // copy dropped again finds no open loan.

@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use wangjie_shared::locker::signing::signed_headers;
-use wangjie_shared::locker::{path_for, EventsReply, HeartbeatReply, PATH_EVENTS, PATH_HEARTBEAT};
+use wangjie_shared::locker::{
+    path_for, EventsReply, HeartbeatReply, PATH_EVENTS, PATH_HEARTBEAT, PATH_QUERY,
+};
 
 /// The real clock, epoch milliseconds.
 pub fn now_ms() -> i64 {
@@ -107,6 +109,13 @@ impl Link {
             locker.heartbeat_answered(acked, &reply, now_ms());
         }
         Ok(sent)
+    }
+
+    /// Asks what the reader named in `body` (`{"reader_id"}` or
+    /// `{"card_number"}`) has at this locker.
+    pub async fn query(&self, locker: &mut SimLocker, body: &Value) -> Result<Sent> {
+        self.post(locker, PATH_QUERY, serde_json::to_vec(body)?)
+            .await
     }
 
     /// Sends the next batch of unanswered events, if any.
