@@ -109,25 +109,34 @@ async fn whole_loan(app: &TestApp, providers: &Providers) -> anyhow::Result<()> 
     assert_eq!(on_loan.json["loans"][0]["title"], "柜子测试之书");
     assert_eq!(on_loan.json["loans"][0]["overdue"], false);
 
-    // A return held back past a heartbeat still closes the loan; the same
-    // copy dropped again finds no open loan.
+    // A return read by its RFID tag alone, held back past a heartbeat,
+    // still closes the loan; the same copy dropped again finds no open
+    // loan, and an unknown tag is rejected for staff.
     locker.chaos.late_pct = 100;
-    locker.return_drop(now(), &copy);
+    locker.return_tag(now(), &format!("E2801160-{copy}"));
     link.round(&mut locker).await?;
     locker.return_drop(now(), &copy);
     link.round(&mut locker).await?;
-    assert_eq!(locker.tally.rejected, 1, "{:?}", locker.tally.rejections);
+    locker.return_tag(now(), "E2801160-NOBODY");
+    link.round(&mut locker).await?;
+    assert_eq!(locker.tally.rejected, 2, "{:?}", locker.tally.rejections);
     assert!(
         locker.tally.rejections[0].ends_with(&format!("copy {copy} has no open loan")),
         "{:?}",
         locker.tally.rejections
     );
+    assert!(
+        locker.tally.rejections[1]
+            .ends_with("RFID tag E2801160-NOBODY is not registered to a copy"),
+        "{:?}",
+        locker.tally.rejections
+    );
     assert_eq!(locker.unanswered(), 0);
-    assert_eq!(locker.tally.late_events, 2);
-    // Deposit, pickup, first return recorded; each of the four batches
+    assert_eq!(locker.tally.late_events, 3);
+    // Deposit, pickup, first return recorded; each of the five batches
     // sent once more came back a duplicate.
     assert_eq!(locker.tally.recorded, 3, "{:?}", locker.tally);
-    assert_eq!(locker.tally.duplicate, 4, "{:?}", locker.tally);
+    assert_eq!(locker.tally.duplicate, 5, "{:?}", locker.tally);
     Ok(())
 }
 

@@ -122,10 +122,10 @@ async fn events(app: &TestApp, id: &str, events: Value) -> anyhow::Result<Vec<St
 /// The demo's points and staff, and one title with copies at B001.
 pub(crate) async fn library(app: &TestApp) -> anyhow::Result<i64> {
     app.load_demo(1, 0).await?.expect_ok()?;
-    let csv = "record_id,isbn,title,responsibility,publisher,year,subjects,call_number,barcode,branch,copy_call_number\n\
-               LOCK-1,,柜子测试之书,作者甲,测试出版社,2020,,I2/1,LK-1,B001,\n\
-               LOCK-1,,,,,,,,LK-2,B001,\n\
-               LOCK-1,,,,,,,,LK-3,B001,\n";
+    let csv = "record_id,isbn,title,responsibility,publisher,year,subjects,call_number,barcode,branch,copy_call_number,rfid\n\
+               LOCK-1,,柜子测试之书,作者甲,测试出版社,2020,,I2/1,LK-1,B001,,E2801160-LK-1\n\
+               LOCK-1,,,,,,,,LK-2,B001,,E2801160-LK-2\n\
+               LOCK-1,,,,,,,,LK-3,B001,,E2801160-LK-3\n";
     app.send(
         Method::POST,
         "/admin/catalogue/import?format=csv",

@@ -12,6 +12,7 @@
 //! | `call_number` | the record's call number |
 //! | `set_key`, `volume` | a multi-volume set and this record's volume in it |
 //! | `barcode`, `branch`, `copy_call_number` | one copy: its barcode, home service point code, call number |
+//! | `rfid` | the copy's RFID tag, if it has one |
 //!
 //! One row per copy: rows with the same `record_id` (else the same ISBN)
 //! are one record, its fields taken from the first row. A record with no
@@ -37,6 +38,7 @@ pub const COLUMNS: &[&str] = &[
     "barcode",
     "branch",
     "copy_call_number",
+    "rfid",
 ];
 
 /// Reads a CSV batch. A header that lacks `title`, lacks both keys or names
@@ -154,6 +156,7 @@ fn read_row<'a>(
             barcode: barcode.to_string(),
             branch: text("branch").unwrap_or_default(),
             call_number: text("copy_call_number"),
+            rfid: text("rfid"),
         }],
     };
     Ok(ImportRecord {
@@ -221,6 +224,26 @@ mod tests {
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.rejections[0].position.line, Some(2));
         assert!(parsed.rejections[0].reason.contains("ISBN"));
+    }
+
+    #[test]
+    fn a_copy_may_carry_an_rfid_tag_of_printable_ascii() {
+        let body = "record_id,title,call_number,barcode,branch,rfid\n\
+                    R1,三体,I247/1,B1,BR01,E2801160600002084A4B3C21\n\
+                    R2,活着,I247/2,B2,BR01,\n\
+                    R3,平凡的世界,I247/3,B3,BR01,bad tag\n";
+        let parsed = parse(body.as_bytes(), Offsets::default()).unwrap();
+        let tags: Vec<_> = parsed
+            .records
+            .iter()
+            .map(|(_, r)| r.copies[0].rfid.as_deref())
+            .collect();
+        assert_eq!(tags, [Some("E2801160600002084A4B3C21"), None]);
+        assert!(
+            parsed.rejections[0].reason.contains("RFID"),
+            "{:?}",
+            parsed.rejections
+        );
     }
 
     #[test]

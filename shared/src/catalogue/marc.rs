@@ -209,6 +209,8 @@ pub fn to_import(marc: &MarcRecord) -> Result<ImportRecord, String> {
                 (Some(class), None) => Some(class.to_string()),
                 _ => None,
             },
+            // CNMARC has no agreed subfield for it; tags come by CSV.
+            rfid: None,
         })
         .collect::<Vec<_>>();
     Ok(ImportRecord {

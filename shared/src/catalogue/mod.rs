@@ -140,6 +140,8 @@ pub struct ImportCopy {
     pub branch: String,
     /// The copy's own call number, when it differs from the record's.
     pub call_number: Option<String>,
+    /// Its RFID tag, when it has one (1 to 128 printable ASCII characters).
+    pub rfid: Option<String>,
 }
 
 impl ImportRecord {
@@ -176,6 +178,14 @@ impl ImportRecord {
             }
             if copy.branch.trim().is_empty() {
                 return Err(format!("copy {} has no branch", copy.barcode));
+            }
+            if let Some(rfid) = &copy.rfid {
+                if !(1..=128).contains(&rfid.len()) || !rfid.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(format!(
+                        "copy {}: RFID tag {rfid:?} is not 1 to 128 printable ASCII characters",
+                        copy.barcode
+                    ));
+                }
             }
             if copy.call_number.is_none() && self.call_number.is_none() {
                 return Err(format!(

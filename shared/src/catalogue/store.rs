@@ -29,14 +29,14 @@ const SQL_UPDATE_RECORD: &str = "UPDATE records SET source_id = $2, isbn13 = $3,
      responsibility = $5, publisher = $6, year = $7, language = $8, subjects = $9, \
      call_number = $10, set_key = $11, volume = $12 WHERE id = $1";
 const SQL_COPIES_BY_BARCODE: &str =
-    "SELECT barcode, record_id, home_point, call_number FROM copies WHERE barcode IN ({list})";
+    "SELECT barcode, record_id, home_point, call_number, rfid FROM copies WHERE barcode IN ({list})";
 const SQL_INSERT_COPIES: &str =
     "INSERT INTO copies (barcode, record_id, home_point, current_point, \
-     call_number, status, updated_at_ms) VALUES {rows}";
-const COPY_WIDTH: usize = 7;
+     call_number, rfid, status, updated_at_ms) VALUES {rows}";
+const COPY_WIDTH: usize = 8;
 const SQL_UPDATE_COPY: &str =
-    "UPDATE copies SET record_id = $2, home_point = $3, call_number = $4, \
-     updated_at_ms = $5 WHERE barcode = $1";
+    "UPDATE copies SET record_id = $2, home_point = $3, call_number = $4, rfid = $5, \
+     updated_at_ms = $6 WHERE barcode = $1";
 /// One audit event per batch, with its counts.
 const SQL_RECORD_EVENT: &str =
     "INSERT INTO events (at_ms, actor, subject_kind, subject_id, event, detail) \
@@ -173,6 +173,7 @@ fn write_copies(
                 row.value("record_id")?.clone(),
                 row.value("home_point")?.clone(),
                 row.value("call_number")?.clone(),
+                row.value("rfid")?.clone(),
             ];
             stored.insert(row.text("barcode")?.to_string(), values);
         }
@@ -196,6 +197,7 @@ fn write_copies(
                 record_id.into(),
                 copy.branch.as_str().into(),
                 call_number.into(),
+                copy.rfid.clone().into(),
             ];
             match stored.get(&copy.barcode) {
                 Some(old) if *old == values => summary.copies_unchanged += 1,
@@ -212,14 +214,15 @@ fn write_copies(
                     }
                 }
                 None => {
-                    let [record, branch, call] =
-                        <[Value; 3]>::try_from(values).map_err(|_| anyhow::anyhow!("copy row"))?;
+                    let [record, branch, call, rfid] =
+                        <[Value; 4]>::try_from(values).map_err(|_| anyhow::anyhow!("copy row"))?;
                     new_rows.push(vec![
                         copy.barcode.as_str().into(),
                         record,
                         branch.clone(),
                         branch,
                         call,
+                        rfid,
                         "on_shelf".into(),
                         now_ms.into(),
                     ]);

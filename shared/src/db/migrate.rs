@@ -51,6 +51,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_notices"),
     migration!(9, "0009_jobs"),
     migration!(10, "0010_locker_digest"),
+    migration!(11, "0011_copy_rfid"),
 ];
 
 /// The schema version this code needs.

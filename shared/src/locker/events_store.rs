@@ -117,13 +117,15 @@ fn apply(db: &dyn Db, locker: &str, kind: &EventKind, s: EventSettings, now: i64
             pickup(db, locker, &actor, i64::from(*cell), *order_id, s, now)
         }
         EventKind::ReturnDrop { barcode, rfid } => {
-            let Some(barcode) = barcode else {
-                return Ok(Err(format!(
-                    "RFID tag {} is not registered to a copy; send the barcode",
-                    rfid.as_deref().unwrap_or_default()
-                )));
+            let barcode = match (barcode, rfid) {
+                (Some(barcode), _) => barcode.clone(),
+                (None, Some(tag)) => match copy_by_rfid(db, tag)? {
+                    Ok(barcode) => barcode,
+                    Err(reason) => return Ok(Err(reason)),
+                },
+                (None, None) => return Ok(Err("neither barcode nor RFID tag".into())),
             };
-            return_drop(db, locker, &actor, barcode, now)
+            return_drop(db, locker, &actor, &barcode, now)
         }
         EventKind::OnsiteBorrow {
             cell,
@@ -274,6 +276,22 @@ fn pickup(
         &[now.into(), locker.into(), cell.into(), order_id.into()],
     )?;
     Ok(Ok(()))
+}
+
+/// The barcode of the one copy carrying RFID tag `tag` (imported with the
+/// catalogue); none or several is a reason to reject the drop for staff.
+fn copy_by_rfid(db: &dyn Db, tag: &str) -> Result<std::result::Result<String, String>> {
+    let rows = db.query(
+        "SELECT barcode FROM copies WHERE rfid = $1 LIMIT 2",
+        &[tag.into()],
+    )?;
+    Ok(match (rows.len(), rows.first()) {
+        (1, Some(row)) => Ok(row.text("barcode")?.to_string()),
+        (0, _) => Err(format!("RFID tag {tag} is not registered to a copy")),
+        _ => Err(format!(
+            "RFID tag {tag} is registered to more than one copy"
+        )),
+    })
 }
 
 fn return_drop(db: &dyn Db, locker: &str, actor: &str, barcode: &str, now: i64) -> Applied {

@@ -166,6 +166,17 @@ impl SimLocker {
         );
     }
 
+    /// A return slot that reads only RFID got a copy with tag `rfid`.
+    pub fn return_tag(&mut self, real_ms: i64, rfid: &str) {
+        self.event(
+            real_ms,
+            EventKind::ReturnDrop {
+                barcode: None,
+                rfid: Some(rfid.to_string()),
+            },
+        );
+    }
+
     /// `cell` breaks, seen only in heartbeats, and is repaired after
     /// `heartbeats` answered ones.
     pub fn break_cell(&mut self, cell: u16, heartbeats: u32) {
