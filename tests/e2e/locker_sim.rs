@@ -7,7 +7,7 @@ use crate::lockers::{
     borrower, dispatched, library, locker_test, lockers, now, on, place, show, MASTER,
 };
 use serde_json::json;
-use wangjie_e2e::with_providers::Providers;
+use wangjie_e2e::with_providers::{Providers, SignedIn};
 use wangjie_e2e::{Backend, TestApp};
 use wangjie_locker_sim::fleet::{self, FleetConfig};
 use wangjie_locker_sim::{Chaos, Link, SimLocker};
@@ -108,6 +108,12 @@ async fn whole_loan(app: &TestApp, providers: &Providers) -> anyhow::Result<()> 
     assert_eq!(on_loan.json["loans"][0]["copy_barcode"], copy.as_str());
     assert_eq!(on_loan.json["loans"][0]["title"], "柜子测试之书");
     assert_eq!(on_loan.json["loans"][0]["overdue"], false);
+    // The same loan in the reader's app, with its due date.
+    let mine = my_loans(app, &reader).await?;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["copy_barcode"], copy.as_str());
+    assert_eq!(mine[0]["due_at_ms"], on_loan.json["loans"][0]["due_at_ms"]);
+    assert!(mine[0]["due_at_ms"].as_i64().unwrap() > now() + 29 * 86_400_000);
 
     // A return read by its RFID tag alone, held back past a heartbeat,
     // still closes the loan; the same copy dropped again finds no open
@@ -133,11 +139,25 @@ async fn whole_loan(app: &TestApp, providers: &Providers) -> anyhow::Result<()> 
     );
     assert_eq!(locker.unanswered(), 0);
     assert_eq!(locker.tally.late_events, 3);
+    assert!(my_loans(app, &reader).await?.is_empty());
     // Deposit, pickup, first return recorded; each of the five batches
     // sent once more came back a duplicate.
     assert_eq!(locker.tally.recorded, 3, "{:?}", locker.tally);
     assert_eq!(locker.tally.duplicate, 5, "{:?}", locker.tally);
     Ok(())
+}
+
+async fn my_loans(app: &TestApp, reader: &SignedIn) -> anyhow::Result<Vec<serde_json::Value>> {
+    let answer = app
+        .send(
+            reqwest::Method::GET,
+            "/api/me/loans",
+            Some(&reader.token),
+            None,
+        )
+        .await?
+        .expect_ok()?;
+    Ok(answer.json["loans"].as_array().cloned().unwrap_or_default())
 }
 
 async fn cells_from_heartbeats(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {

@@ -57,6 +57,10 @@ fn route(request: &Request) -> Result<Reply> {
                 me::check_credit(request)
             }
         }
+        ["me", "loans"] => {
+            request.allow(&[Method::GET])?;
+            me::loans(request)
+        }
         ["me", "card"] => {
             request.allow(&[Method::POST])?;
             me::issue_card(request)

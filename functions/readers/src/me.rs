@@ -1,6 +1,7 @@
-//! The signed-in reader's own record, credit and card.
+//! The signed-in reader's own record, loans, credit and card.
 
 use serde::{Deserialize, Serialize};
+use wangjie_shared::readers::loans::open_loans;
 use wangjie_shared::readers::store;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -16,6 +17,14 @@ pub fn show(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now_ms())?;
     let reader = store::get(db::connect()?.as_ref(), claims.reader_id)?;
     Ok(Reply::json(200, &reader))
+}
+
+/// `GET /api/me/loans`: the reader's open loans, soonest due first.
+pub fn loans(request: &Request) -> Result<Reply> {
+    let now = now_ms();
+    let claims = session::authenticate(request, now)?;
+    let loans = open_loans(db::connect()?.as_ref(), claims.reader_id, now)?;
+    Ok(Reply::json(200, &serde_json::json!({ "loans": loans })))
 }
 
 /// `GET /api/readers/{id}`: the same as `/api/me` for one's own id; any

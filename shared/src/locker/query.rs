@@ -8,6 +8,7 @@
 
 use super::messages::from_json;
 use crate::db::Db;
+use crate::readers::loans::{open_loans, OpenLoan};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -32,19 +33,6 @@ pub struct Waiting {
     pub cell: i64,
     /// Collect before this, epoch milliseconds.
     pub pickup_deadline_at_ms: Option<i64>,
-}
-
-/// An open loan of the reader, wherever it started.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OpenLoan {
-    /// The copy.
-    pub copy_barcode: String,
-    /// Its title.
-    pub title: String,
-    /// When it is due, epoch milliseconds.
-    pub due_at_ms: i64,
-    /// Already past due.
-    pub overdue: bool,
 }
 
 /// The answer to a query.
@@ -107,24 +95,7 @@ pub fn answer(db: &dyn Db, locker: &str, query: &Query, now_ms: i64) -> Result<Q
             pickup_deadline_at_ms: row.opt_i64("pickup_deadline_at_ms")?,
         });
     }
-    let mut loans = Vec::new();
-    for row in db
-        .query(
-            "SELECT l.copy_barcode, r.title, l.due_at_ms FROM loans l \
-             JOIN copies c ON c.barcode = l.copy_barcode JOIN records r ON r.id = c.record_id \
-             WHERE l.reader_id = $1 AND l.returned_at_ms IS NULL ORDER BY l.due_at_ms, l.id",
-            &[reader_id.into()],
-        )?
-        .iter()
-    {
-        let due_at_ms = row.i64("due_at_ms")?;
-        loans.push(OpenLoan {
-            copy_barcode: row.text("copy_barcode")?.to_string(),
-            title: row.text("title")?.to_string(),
-            due_at_ms,
-            overdue: due_at_ms < now_ms,
-        });
-    }
+    let loans = open_loans(db, reader_id, now_ms)?;
     Ok(QueryReply {
         reader_id,
         waiting,

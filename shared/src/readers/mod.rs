@@ -14,6 +14,7 @@
 //!   ([`deposit`]).
 
 pub mod deposit;
+pub mod loans;
 pub mod standing;
 pub mod store;
 

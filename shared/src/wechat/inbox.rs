@@ -247,23 +247,13 @@ fn loans_reply(db: &dyn Db, openid: &str, now_ms: i64) -> Result<String> {
     let Some(reader) = readers.first() else {
         return Ok(SIGN_IN_FIRST.to_string());
     };
-    let rows = db.query(
-        "SELECT r.title, l.due_at_ms FROM loans l \
-         JOIN copies c ON c.barcode = l.copy_barcode \
-         JOIN records r ON r.id = c.record_id \
-         WHERE l.reader_id = $1 AND l.returned_at_ms IS NULL \
-         ORDER BY l.due_at_ms, l.id",
-        &[reader.i64("id")?.into()],
-    )?;
-    let loans = rows
-        .iter()
-        .map(|row| {
-            Ok(OpenLoan {
-                title: row.text("title")?.to_string(),
-                due_at_ms: row.i64("due_at_ms")?,
-            })
+    let loans: Vec<OpenLoan> = crate::readers::loans::open_loans(db, reader.i64("id")?, now_ms)?
+        .into_iter()
+        .map(|loan| OpenLoan {
+            title: loan.title,
+            due_at_ms: loan.due_at_ms,
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
     Ok(loans_text(&loans, now_ms))
 }
 
