@@ -31,54 +31,21 @@ CONC="${CONC:-8}"
 DURATION="${DURATION:-20}"
 PORT="${PORT:-3100}"
 DB="${DB:-wangjie_bench}"
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 OUT="${OUT:-/tmp/wangjie-bench}"
 STEPS="${STEPS:-build db import capture load}"
 # A multiple of COPIES: a record whose rows are cut across two batches loses
 # the rows in the second one ("no title"; see docs/benchmarks.md).
 BATCH="${BATCH:-$((COPIES * 333))}"
 PGLOG="${PGLOG:-/var/log/postgresql/postgresql-15-main.log}"
-URL="http://127.0.0.1:$PORT"
-TOKEN="bench-$(date +%s)-$$"
-mkdir -p "$OUT"
+source bench/lib.sh
 step() { [[ " $STEPS " == *" $1 "* ]]; }
-say() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
-psqlq() { psql -X -v ON_ERROR_STOP=1 -Atq -d "$DB" "$@"; }
 
-HOST_PID=""
-stop_host() {
-  if [[ -n "$HOST_PID" ]]; then
-    kill "$HOST_PID" 2>/dev/null || true
-    wait "$HOST_PID" 2>/dev/null || true
-    HOST_PID=""
-  fi
-}
-trap stop_host EXIT
-start_host() {
-  stop_host
-  SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
-    SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
-    SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
-    SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef" \
-    "${HOST_BIN:-target/release/wangjie-host}" up -f spin.toml --listen "127.0.0.1:$PORT" \
-    --state-dir "$OUT/state" >>"$OUT/host.log" 2>&1 &
-  HOST_PID=$!
-  for _ in $(seq 1 600); do
-    # Any answer will do: health is 503 until the schema is migrated.
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/health" || true)" != 000 ]] && return 0
-    kill -0 "$HOST_PID" 2>/dev/null || { echo "host exited; see $OUT/host.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  echo "host did not answer in 120 s" >&2
-  exit 1
-}
-admin() { curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$URL$1"; echo; }
 
 if step build; then
   say "building (release): host, import client, components"
   cargo build --release -p wangjie-host -p wangjie-import
-  cargo build --release --target wasm32-wasip2 -p wangjie-admin -p wangjie-points \
-    -p wangjie-search -p wangjie-catalogue -p wangjie-fallback
+  # The host loads every component of spin.toml.
+  bash -c 'source scripts/lib.sh && build_components'
 fi
 
 if step db; then

@@ -26,51 +26,23 @@ WARMUP="${WARMUP:-5}"
 PORT="${PORT:-3300}"
 EXTRA_LOCKERS="${EXTRA_LOCKERS:-961}"
 DB="${DB:-wangjie_lockers_bench}"
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 OUT="${OUT:-/tmp/wangjie-lockers-bench}"
-URL="http://127.0.0.1:$PORT"
-TOKEN="bench-$(date +%s)-$$"
-MASTER="bench-locker-master-$TOKEN-0123456789abcdef"
-mkdir -p "$OUT"
-say() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
-psqlq() { psql -X -v ON_ERROR_STOP=1 -Atq -d "$DB" "$@"; }
-
-HOST_PID=""
-stop_host() {
-  if [[ -n "$HOST_PID" ]]; then
-    kill "$HOST_PID" 2>/dev/null || true
-    wait "$HOST_PID" 2>/dev/null || true
-  fi
-}
-trap stop_host EXIT
+source bench/lib.sh
+export SPIN_VARIABLE_LOCKER_MASTER_KEY="bench-locker-master-$TOKEN-0123456789abcdef"
+MASTER="$SPIN_VARIABLE_LOCKER_MASTER_KEY"
 
 say "building (release): host, simulator and components"
 if [[ -z "${HOST_BIN:-}" || -z "${SIM_BIN:-}" ]]; then
   cargo build --release -p wangjie-host -p wangjie-locker-sim
 fi
-HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
 SIM_BIN="${SIM_BIN:-target/release/wangjie-locker-sim}"
+HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
 bash -c 'source scripts/lib.sh && build_components'
 
-say "fresh database $DB"
-dropdb --if-exists "$DB"
-createdb "$DB"
-SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
-  SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
-  SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
-  SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef" \
-  SPIN_VARIABLE_LOCKER_MASTER_KEY="$MASTER" \
-  "$HOST_BIN" up -f spin.toml --listen "127.0.0.1:$PORT" \
-  --state-dir "$OUT/state" >"$OUT/host.log" 2>&1 &
-HOST_PID=$!
-for _ in $(seq 1 600); do
-  [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/health" || true)" != 000 ]] && break
-  kill -0 "$HOST_PID" 2>/dev/null || { echo "host exited; see $OUT/host.log" >&2; exit 1; }
-  sleep 0.2
-done
-admin() { curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$URL$1"; echo; }
-admin /admin/migrate
-admin "/admin/demo?records=1000&readers=10"
+fresh_db
+start_host
+admin /admin/migrate >/dev/null
+admin "/admin/demo?records=1000&readers=10" >/dev/null
 
 say "$EXTRA_LOCKERS more lockers beside the demo's, 240 cells each"
 first=$(psqlq -c "SELECT code FROM service_points WHERE locker_generation IS NOT NULL ORDER BY code LIMIT 1")
@@ -103,13 +75,7 @@ SELECT id, kind, payload FROM locker_commands WHERE point_code = 'SIM-' || lpad(
 SQL
 rm -f "$OUT"/pgbench_log.*
 (cd "$OUT" && pgbench -n -c "$CONC" -j 2 -T "$DURATION" -f heartbeat.sql -l --log-prefix=pgbench_log "$DB" > pgbench.txt 2>&1)
-python3 - "$OUT" <<'PY' | tee "$OUT/sql.txt"
-import glob, sys
-lat = sorted(int(l.split()[2]) / 1000 for f in glob.glob(sys.argv[1] + "/pgbench_log.*") for l in open(f))
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-tps = [l for l in open(sys.argv[1] + "/pgbench.txt") if l.startswith("tps")]
-print(f"RESULT transactions={len(lat)} {tps[0].strip() if tps else ''} p50={q(.5):.2f} p95={q(.95):.2f} p99={q(.99):.2f}")
-PY
+pgbench_result | tee "$OUT/sql.txt"
 python3 - "$OUT" <<'PY' | tee "$OUT/ratio.txt"
 import re, sys
 line = next(l for l in open(sys.argv[1] + "/http.txt") if l.startswith("RESULT"))

@@ -25,48 +25,20 @@ READERS="${READERS:-2000}"
 PORT="${PORT:-3200}"
 POINT="${POINT:-B001}"
 DB="${DB:-wangjie_orders_bench}"
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 OUT="${OUT:-/tmp/wangjie-orders-bench}"
-URL="http://127.0.0.1:$PORT"
-TOKEN="bench-$(date +%s)-$$"
+source bench/lib.sh
 SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
-mkdir -p "$OUT"
-say() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
-psqlq() { psql -X -v ON_ERROR_STOP=1 -Atq -d "$DB" "$@"; }
-
-HOST_PID=""
-stop_host() {
-  if [[ -n "$HOST_PID" ]]; then
-    kill "$HOST_PID" 2>/dev/null || true
-    wait "$HOST_PID" 2>/dev/null || true
-  fi
-}
-trap stop_host EXIT
 
 say "building (release): host and components"
 if [[ -z "${HOST_BIN:-}" ]]; then
   cargo build --release -p wangjie-host
 fi
-HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
 # The host loads every component of spin.toml.
+HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
 bash -c 'source scripts/lib.sh && build_components'
 
-say "fresh database $DB"
-dropdb --if-exists "$DB"
-createdb "$DB"
-SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
-  SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
-  SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
-  SPIN_VARIABLE_SESSION_KEY="$SESSION_KEY" \
-  "$HOST_BIN" up -f spin.toml --listen "127.0.0.1:$PORT" \
-  --state-dir "$OUT/state" >"$OUT/host.log" 2>&1 &
-HOST_PID=$!
-for _ in $(seq 1 600); do
-  [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/health" || true)" != 000 ]] && break
-  kill -0 "$HOST_PID" 2>/dev/null || { echo "host exited; see $OUT/host.log" >&2; exit 1; }
-  sleep 0.2
-done
-admin() { curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$URL$1"; echo; }
+fresh_db
+start_host
 admin /admin/migrate
 admin "/admin/demo?records=20000&readers=$READERS"
 
@@ -106,13 +78,7 @@ ROLLBACK;
 SQL
 rm -f "$OUT"/pgbench_log.*
 (cd "$OUT" && pgbench -n -c "$CONC" -j 2 -T "$DURATION" -f claim.sql -l --log-prefix=pgbench_log "$DB" > pgbench.txt 2>&1)
-python3 - "$OUT" <<'PY' | tee "$OUT/sql.txt"
-import glob, sys
-lat = sorted(int(l.split()[2]) / 1000 for f in glob.glob(sys.argv[1] + "/pgbench_log.*") for l in open(f))
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-tps = [l for l in open(sys.argv[1] + "/pgbench.txt") if l.startswith("tps")]
-print(f"RESULT transactions={len(lat)} {tps[0].strip() if tps else ''} p50={q(.5):.2f} p95={q(.95):.2f} p99={q(.99):.2f}")
-PY
+pgbench_result | tee "$OUT/sql.txt"
 python3 - "$OUT" <<'PY' | tee "$OUT/ratio.txt"
 import re, sys
 http = dict(re.findall(r"(\w+)=([\d.]+)", open(sys.argv[1] + "/http.txt").read()))

@@ -27,26 +27,13 @@ DUE="${DUE:-50000}"
 READERS="${READERS:-100000}"
 PORT="${PORT:-3400}"
 DB="${DB:-wangjie_overdue_bench}"
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 OUT="${OUT:-/tmp/wangjie-overdue-bench}"
-URL="http://127.0.0.1:$PORT"
-TOKEN="bench-$(date +%s)-$$"
-mkdir -p "$OUT"
-say() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
-psqlq() { psql -X -v ON_ERROR_STOP=1 -Atq -d "$DB" "$@"; }
+source bench/lib.sh
+# The cron run below is a process of its own: it reads the same variables.
 export SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
   SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
   SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
   SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
-
-HOST_PID=""
-stop_host() {
-  if [[ -n "$HOST_PID" ]]; then
-    kill "$HOST_PID" 2>/dev/null || true
-    wait "$HOST_PID" 2>/dev/null || true
-  fi
-}
-trap stop_host EXIT
 
 say "building (release): host and components"
 if [[ -z "${HOST_BIN:-}" ]]; then
@@ -55,17 +42,8 @@ fi
 HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
 bash -c 'source scripts/lib.sh && build_components'
 
-say "fresh database $DB"
-dropdb --if-exists "$DB"
-createdb "$DB"
-"$HOST_BIN" up -f spin.toml --listen "127.0.0.1:$PORT" --state-dir "$OUT/state" >"$OUT/host.log" 2>&1 &
-HOST_PID=$!
-for _ in $(seq 1 600); do
-  [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/health" || true)" != 000 ]] && break
-  kill -0 "$HOST_PID" 2>/dev/null || { echo "host exited; see $OUT/host.log" >&2; exit 1; }
-  sleep 0.2
-done
-admin() { curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" "$URL$1"; echo; }
+fresh_db
+start_host
 admin /admin/migrate >/dev/null
 admin "/admin/demo?records=2000&readers=1" >/dev/null
 
