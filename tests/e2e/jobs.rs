@@ -355,3 +355,59 @@ jobs_test!(pickup_expiry_and_daily_stats, |j| {
     assert_eq!(total, expected, "{kinds}");
     Ok(())
 });
+
+jobs_test!(expired_scores_are_cleared_and_old_message_ids_pruned, |j| {
+    let (r1, r2, _) = setup(j).await?;
+    // The demo's own expired scores first.
+    j.run_admin("retention").await?;
+    let now = now();
+    // r1's decision expired yesterday; r2's is trusted for another day.
+    for (id, reader, until) in [(900_101, r1, now - DAY), (900_102, r2, now + DAY)] {
+        j.sql(&format!(
+            "INSERT INTO credit_decisions (id, reader_id, source, standing, score, loan_quota, \
+               decided_at_ms, valid_until_ms) \
+             VALUES ({id}, {reader}, 'sesame', 'sesame_deposit_free', 712, 5, {}, {until})",
+            until - 30 * DAY
+        ))
+        .await?;
+        j.sql(&format!(
+            "UPDATE readers SET credit_source = 'sesame', credit_score = 712, \
+               credit_decided_at_ms = {}, credit_valid_until_ms = {until} WHERE id = {reader}",
+            until - 30 * DAY
+        ))
+        .await?;
+    }
+    j.sql(&format!(
+        "INSERT INTO wechat_messages (dedupe_key, openid, msg_type, created_at_ms, received_at_ms) \
+         VALUES ('old', 'o1', 'text', 1, {}), ('new', 'o1', 'text', 1, {now})",
+        now - 8 * DAY
+    ))
+    .await?;
+    let first = j.run_admin("retention").await?;
+    assert_eq!(first["scores_cleared"], 2, "{first}");
+    assert_eq!(first["wechat_messages_pruned"], 1, "{first}");
+    let scores = j
+        .sql("SELECT COALESCE(CAST(score AS TEXT), '-') FROM credit_decisions WHERE id = 900101")
+        .await?;
+    assert_eq!(scores, "-");
+    let kept = j
+        .sql("SELECT CAST(score AS TEXT) FROM credit_decisions WHERE id = 900102")
+        .await?;
+    assert_eq!(kept, "712");
+    let reader_scores = j
+        .sql(&format!(
+            "SELECT COALESCE(CAST(credit_score AS TEXT), '-') FROM readers WHERE id = {r1}"
+        ))
+        .await?;
+    assert_eq!(reader_scores, "-");
+    // The decision itself stays: the lending record needs it.
+    assert_eq!(j.count("credit_decisions WHERE id = 900101").await?, 1);
+    assert_eq!(
+        j.count("wechat_messages WHERE dedupe_key = 'new'").await?,
+        1
+    );
+    let again = j.run_admin("retention").await?;
+    assert_eq!(again["scores_cleared"], 0, "{again}");
+    assert_eq!(again["wechat_messages_pruned"], 0, "{again}");
+    Ok(())
+});

@@ -9,6 +9,7 @@
 
 mod loans;
 mod pickup;
+mod retention;
 mod stats;
 
 use crate::db::Db;
@@ -37,6 +38,8 @@ pub enum Job {
     Stats,
     /// Lockers silent too long go offline (and old nonces are forgotten).
     LockersOffline,
+    /// Expired raw credit scores cleared, old WeChat message ids pruned.
+    Retention,
 }
 
 impl Job {
@@ -50,9 +53,10 @@ impl Job {
             "suspensions" => Job::Suspensions,
             "stats" => Job::Stats,
             "lockers_offline" => Job::LockersOffline,
+            "retention" => Job::Retention,
             _ => return Err(Error::invalid(
                 "job",
-                "one of all, due_soon, overdue, pickup_expiry, suspensions, stats, lockers_offline",
+                "one of all, due_soon, overdue, pickup_expiry, suspensions, stats, lockers_offline, retention",
             )),
         })
     }
@@ -156,6 +160,10 @@ pub struct Report {
     pub stats_days: Vec<String>,
     /// Lockers marked offline by this run.
     pub lockers_offline: Vec<String>,
+    /// Raw credit scores cleared (decisions and readers).
+    pub scores_cleared: u64,
+    /// WeChat message ids pruned.
+    pub wechat_messages_pruned: u64,
 }
 
 /// Runs `job` (or all of them) at `now_ms`.
@@ -176,6 +184,10 @@ pub fn run(db: &dyn Db, job: Job, settings: &Settings, now_ms: i64) -> Result<Re
     if job.includes(Job::LockersOffline) {
         report.lockers_offline =
             crate::locker::store::mark_offline(db, now_ms, settings.locker_offline_after_ms)?;
+    }
+    if job.includes(Job::Retention) {
+        (report.scores_cleared, report.wechat_messages_pruned) =
+            retention::clear(db, settings.batch, now_ms)?;
     }
     if job.includes(Job::Stats) {
         report.stats_days = stats::roll_up(db, now_ms)?;
