@@ -411,3 +411,33 @@ jobs_test!(expired_scores_are_cleared_and_old_message_ids_pruned, |j| {
     assert_eq!(again["wechat_messages_pruned"], 0, "{again}");
     Ok(())
 });
+
+jobs_test!(
+    a_reminder_for_a_due_date_moved_by_renewal_is_superseded,
+    |j| {
+        setup(j).await?;
+        let queued = j.run_admin("due_soon").await?;
+        assert_eq!(queued["due_soon"], 1, "{queued}");
+        // Renewed before the sender ran: the loan is due a month later.
+        j.sql(&format!(
+            "UPDATE loans SET due_at_ms = {}, renewals = 1 WHERE id = 900001",
+            now() + 30 * DAY
+        ))
+        .await?;
+        let sent = j
+            .app
+            .admin(Method::POST, "/admin/jobs/send-notices?batch=50")
+            .await?
+            .expect_ok()?;
+        assert!(
+            sent.json["superseded"].as_i64().unwrap() >= 1,
+            "{:?}",
+            sent.json
+        );
+        let state = j
+            .sql("SELECT state FROM notices WHERE kind = 'due_soon' AND subject_id = '900001'")
+            .await?;
+        assert_eq!(state, "superseded");
+        Ok(())
+    }
+);

@@ -160,7 +160,7 @@ pub(crate) async fn lockers(app: &TestApp) -> anyhow::Result<(String, String)> {
     Ok((codes[0].clone(), codes[1].clone()))
 }
 
-async fn staff_at(app: &TestApp, point: &str) -> anyhow::Result<String> {
+pub(crate) async fn staff_at(app: &TestApp, point: &str) -> anyhow::Result<String> {
     let staff = app
         .admin(Method::GET, &format!("/admin/staff?point={point}"))
         .await?

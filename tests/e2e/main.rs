@@ -8,6 +8,7 @@ mod deposit;
 mod edges;
 mod import;
 mod jobs;
+mod loans;
 mod locker_sim;
 mod lockers;
 mod notices;

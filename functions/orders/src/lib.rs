@@ -49,6 +49,10 @@ fn route(request: &Request) -> Result<Reply> {
             request.allow(&[Method::GET])?;
             staff::pick_list(request)
         }
+        ["staff", "returns"] => {
+            request.allow(&[Method::POST])?;
+            staff::check_in(request)
+        }
         ["staff", "picks"] => {
             request.allow(&[Method::POST])?;
             staff::pick(request)

@@ -1,6 +1,7 @@
 //! The staff's side, always for their own point.
 
 use serde::Deserialize;
+use wangjie_shared::loans;
 use wangjie_shared::orders::{delivery, fulfil};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -80,6 +81,27 @@ pub fn pick(request: &Request) -> Result<Reply> {
     }
     let order = fulfil::pick(db.as_ref(), &staff, barcode, now_ms())?;
     Ok(Reply::json(200, &order))
+}
+
+/// `POST /api/staff/returns {"barcode"}`: a copy handed in at the staff's
+/// counter (its loan closes) or arriving home from elsewhere; 200 with where
+/// it goes, 409 when it is neither on loan nor on its way home here.
+pub fn check_in(request: &Request) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let scan: Scan = request.json()?;
+    let barcode = scan.barcode.trim();
+    if barcode.is_empty() || barcode.len() > 64 {
+        return Err(Error::invalid("barcode", "1 to 64 characters"));
+    }
+    let actor = format!("staff:{}", staff.id);
+    match loans::check_in(db.as_ref(), barcode, &staff.home_point, &actor, now_ms())? {
+        Some(checked) => Ok(Reply::json(200, &checked)),
+        None => Err(Error::Conflict(format!(
+            "copy {barcode} is not on loan, nor on its way home to {}",
+            staff.home_point
+        ))),
+    }
 }
 
 /// `POST /api/staff/lines/{id}/missing`: the copy is not on its shelf.

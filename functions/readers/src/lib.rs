@@ -61,6 +61,10 @@ fn route(request: &Request) -> Result<Reply> {
             request.allow(&[Method::GET])?;
             me::loans(request)
         }
+        ["me", "loans", id, "renew"] => {
+            request.allow(&[Method::POST])?;
+            me::renew(request, id)
+        }
         ["me", "card"] => {
             request.allow(&[Method::POST])?;
             me::issue_card(request)

@@ -1,7 +1,7 @@
 //! The signed-in reader's own record, loans, credit and card.
 
 use serde::{Deserialize, Serialize};
-use wangjie_shared::readers::loans::open_loans;
+use wangjie_shared::loans::{self, open_loans, RenewRules};
 use wangjie_shared::readers::store;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -25,6 +25,21 @@ pub fn loans(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now)?;
     let loans = open_loans(db::connect()?.as_ref(), claims.reader_id, now)?;
     Ok(Reply::json(200, &serde_json::json!({ "loans": loans })))
+}
+
+/// `POST /api/me/loans/{id}/renew`: 200 with the loan's new due date.
+pub fn renew(request: &Request, id: &str) -> Result<Reply> {
+    let now = now_ms();
+    let claims = session::authenticate(request, now)?;
+    let loan: i64 = id
+        .parse()
+        .map_err(|_| Error::invalid("id", "must be a loan number"))?;
+    let rules = RenewRules {
+        loan_period_ms: config::number("loan_period_ms", 30 * 24 * 3_600_000)? as i64,
+        max_renewals: config::number("max_renewals", 1)? as i64,
+    };
+    let renewed = loans::renew(db::connect()?.as_ref(), claims.reader_id, loan, rules, now)?;
+    Ok(Reply::json(200, &renewed))
 }
 
 /// `GET /api/readers/{id}`: the same as `/api/me` for one's own id; any

@@ -295,32 +295,11 @@ fn copy_by_rfid(db: &dyn Db, tag: &str) -> Result<std::result::Result<String, St
 }
 
 fn return_drop(db: &dyn Db, locker: &str, actor: &str, barcode: &str, now: i64) -> Applied {
-    let rows = db.query(
-        "UPDATE loans SET returned_at_ms = $1, return_point = $2 \
-         WHERE copy_barcode = $3 AND returned_at_ms IS NULL RETURNING id, reader_id",
-        &[now.into(), locker.into(), barcode.into()],
-    )?;
-    let Some(loan) = rows.first() else {
-        return Ok(Err(format!("copy {barcode} has no open loan")));
-    };
-    let loan_id = loan.i64("id")?;
-    // On its way home: staff bring it back to its shelf.
-    db.execute(
-        "UPDATE copies SET status = 'in_transit', current_point = $1, updated_at_ms = $2 WHERE barcode = $3",
-        &[locker.into(), now.into(), barcode.into()],
-    )?;
-    crate::events::append(
-        db,
-        now,
-        crate::events::Event {
-            actor,
-            subject_kind: "loan",
-            subject_id: loan_id.to_string(),
-            event: "loan_returned",
-            detail: serde_json::json!({ "point": locker, "copy": barcode, "reader_id": loan.i64("reader_id")? }),
-        },
-    )?;
-    Ok(Ok(()))
+    // A locker is nobody's home branch: the copy travels home from here.
+    match crate::loans::check_in(db, barcode, locker, actor, now)? {
+        Some(checked) if checked.loan_id.is_some() => Ok(Ok(())),
+        _ => Ok(Err(format!("copy {barcode} has no open loan"))),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -8,7 +8,7 @@
 
 use super::messages::from_json;
 use crate::db::Db;
-use crate::readers::loans::{open_loans, OpenLoan};
+use crate::loans::{open_loans, OpenLoan};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 

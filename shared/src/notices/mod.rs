@@ -182,8 +182,21 @@ fn still_true(db: &dyn Db, notice: &Notice) -> Result<bool> {
         "ready_for_pickup" => {
             "SELECT 1 AS ok FROM orders WHERE CAST(id AS TEXT) = $1 AND state = 'awaiting_pickup'"
         }
+        // A renewed loan has a new due date: the reminder for the old one
+        // is no longer true.
         "due_soon" | "overdue_1" | "overdue_2" | "overdue_3" => {
-            "SELECT 1 AS ok FROM loans WHERE CAST(id AS TEXT) = $1 AND returned_at_ms IS NULL"
+            let due = notice.payload["due_at_ms"].as_i64();
+            return Ok(!db
+                .query(
+                    "SELECT 1 AS ok FROM loans WHERE CAST(id AS TEXT) = $1 AND returned_at_ms IS NULL \
+                     AND (CAST($2 AS BIGINT) = 1 OR due_at_ms = $3)",
+                    &[
+                        notice.subject_id.as_str().into(),
+                        i64::from(due.is_none()).into(),
+                        due.unwrap_or_default().into(),
+                    ],
+                )?
+                .is_empty());
         }
         _ => return Ok(true),
     };

@@ -14,7 +14,6 @@
 //!   ([`deposit`]).
 
 pub mod deposit;
-pub mod loans;
 pub mod standing;
 pub mod store;
 

@@ -247,7 +247,7 @@ fn loans_reply(db: &dyn Db, openid: &str, now_ms: i64) -> Result<String> {
     let Some(reader) = readers.first() else {
         return Ok(SIGN_IN_FIRST.to_string());
     };
-    let loans: Vec<OpenLoan> = crate::readers::loans::open_loans(db, reader.i64("id")?, now_ms)?
+    let loans: Vec<OpenLoan> = crate::loans::open_loans(db, reader.i64("id")?, now_ms)?
         .into_iter()
         .map(|loan| OpenLoan {
             title: loan.title,

@@ -1,6 +1,18 @@
-//! A reader's open loans, one query for every place that shows them: the
-//! app (`GET /api/me/loans`), the WeChat account's "我的借阅" reply and a
-//! locker's screen (`POST /api/lockers/{id}/query`).
+//! *Loans*: a copy in a reader's hands, from pickup (or an on-the-spot
+//! borrow) to its return anywhere.
+//!
+//! - [`open_loans`]: one query for every place that shows them: the app
+//!   (`GET /api/me/loans`), the WeChat account's "我的借阅" reply and a
+//!   locker's screen (`POST /api/lockers/{id}/query`);
+//! - [`renew`]: a reader extends a loan, within the rules;
+//! - [`check_in`]: a copy comes back, through a locker's return slot or a
+//!   staff counter, and goes home.
+
+mod check_in;
+mod renew;
+
+pub use check_in::{check_in, CheckedIn};
+pub use renew::{renew, RenewRules};
 
 use crate::db::Db;
 use crate::Result;
