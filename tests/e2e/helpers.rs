@@ -50,7 +50,7 @@ pub struct TestApp {
     /// Which backend it runs on.
     pub backend: Backend,
     client: reqwest::Client,
-    _state_dir: tempfile::TempDir,
+    state_dir: tempfile::TempDir,
     database: Option<String>,
 }
 
@@ -68,6 +68,26 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Reads a whole response.
+    pub async fn read(response: reqwest::Response) -> Result<Answer> {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Answer {
+            status,
+            content_type,
+            headers,
+            json,
+        })
+    }
+
     /// Asserts this is an RFC 9457 problem with the given status, and
     /// returns its JSON.
     pub fn assert_problem(&self, status: u16) -> &Value {
@@ -142,7 +162,7 @@ pub async fn spawn_unmigrated(backend: Backend, options: Options) -> Result<Test
         app,
         backend,
         client: reqwest::Client::new(),
-        _state_dir: state_dir,
+        state_dir,
         database,
     })
 }
@@ -181,22 +201,7 @@ impl TestApp {
             .send()
             .await
             .with_context(|| format!("sending {path}"))?;
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await?;
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Answer {
-            status,
-            content_type,
-            headers,
-            json,
-        })
+        Answer::read(response).await
     }
 
     /// A GET with no credentials.
@@ -229,6 +234,71 @@ impl TestApp {
     }
 
     /// Stops the app and drops its PostgreSQL database.
+    /// Runs `sql` (one or more statements) straight in the app's database
+    /// (on SQLite, the host's default file in the state directory) and
+    /// returns the first column of the first row of the last one, as text
+    /// (`""` when none): for a test to move time or look inside.
+    pub async fn sql(&self, sql: &str) -> Result<String> {
+        match &self.database {
+            None => {
+                let path = self.state_dir.path().join("sqlite_db.db");
+                let out = std::process::Command::new("sqlite3")
+                    .args(["-cmd", ".timeout 5000"])
+                    .arg(path)
+                    .arg(sql)
+                    .output()
+                    .context("running sqlite3")?;
+                anyhow::ensure!(out.status.success(), "{sql}: {out:?}");
+                Ok(String::from_utf8(out.stdout)?.trim().to_string())
+            }
+            Some(name) => {
+                let url = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                let messages = client.simple_query(sql).await.context(sql.to_string())?;
+                Ok(messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => {
+                            Some(row.get(0).unwrap_or_default().to_string())
+                        }
+                        _ => None,
+                    })
+                    .next()
+                    .unwrap_or_default())
+            }
+        }
+    }
+
+    /// A session token of the first staff member at `point`.
+    pub async fn staff_token(&self, point: &str) -> Result<String> {
+        let staff = self
+            .admin(Method::GET, &format!("/admin/staff?point={point}"))
+            .await?
+            .expect_ok()?;
+        let id = staff.json["staff"][0]["id"]
+            .as_i64()
+            .with_context(|| format!("no staff at {point}: {}", staff.json))?;
+        let session = self
+            .admin(Method::POST, &format!("/admin/staff/{id}/session"))
+            .await?
+            .expect_ok()?;
+        session.json["token"]
+            .as_str()
+            .map(str::to_string)
+            .context("a staff token")
+    }
+
+    /// How many rows `SELECT COUNT(*) FROM {from_where}` counts.
+    pub async fn count(&self, from_where: &str) -> Result<i64> {
+        let text = self
+            .sql(&format!("SELECT COUNT(*) FROM {from_where}"))
+            .await?;
+        text.parse()
+            .with_context(|| format!("{from_where}: {text:?}"))
+    }
+
     pub async fn stop(self) -> Result<()> {
         self.app.shutdown().await;
         if let Some(name) = self.database {

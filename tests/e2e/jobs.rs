@@ -6,108 +6,31 @@
 
 use anyhow::{Context, Result};
 use reqwest::Method;
-use std::path::PathBuf;
 use wangjie_e2e::{spawn_unmigrated, Backend, Options, TestApp};
 
-const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
 const DAY: i64 = 86_400_000;
 
 /// An app whose database the test can read and write.
 struct Jobs {
     app: TestApp,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-enum Store {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-async fn pg_admin(sql: &str) -> Result<()> {
-    let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls)
-        .await
-        .context("connecting to the local PostgreSQL")?;
-    tokio::spawn(connection);
-    client.batch_execute(sql).await?;
-    Ok(())
 }
 
 async fn start(backend: Backend) -> Result<Jobs> {
-    let dir = tempfile::tempdir()?;
-    let mut options = Options::default();
-    let store = match backend {
-        Backend::Sqlite => {
-            let path = dir.path().join("jobs.db");
-            options.runtime_config = Some(format!(
-                "[sqlite_database.default]\ntype = \"spin\"\npath = {:?}\n",
-                path.display().to_string()
-            ));
-            Store::Sqlite(path)
-        }
-        Backend::Postgres => {
-            let name = format!("wangjie_e2e_jobs_{:016x}", fastrand::u64(..));
-            pg_admin(&format!("CREATE DATABASE {name}")).await?;
-            options.variables.insert(
-                "database_url".into(),
-                format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            );
-            Store::Postgres(name)
-        }
-    };
-    let app = spawn_unmigrated(backend, options).await?;
+    let app = spawn_unmigrated(backend, Options::default()).await?;
     app.admin(Method::POST, "/admin/migrate")
         .await?
         .expect_ok()?;
     app.load_demo(200, 30).await?.expect_ok()?;
-    Ok(Jobs {
-        app,
-        store,
-        _dir: dir,
-    })
+    Ok(Jobs { app })
 }
 
 impl Jobs {
-    /// Runs `sql` (one or more statements) and returns the first column of
-    /// the first row of the last one, as text (`""` when none).
     async fn sql(&self, sql: &str) -> Result<String> {
-        match &self.store {
-            Store::Sqlite(path) => {
-                let out = std::process::Command::new("sqlite3")
-                    .args(["-cmd", ".timeout 5000"])
-                    .arg(path)
-                    .arg(sql)
-                    .output()
-                    .context("running sqlite3")?;
-                anyhow::ensure!(out.status.success(), "{sql}: {out:?}");
-                Ok(String::from_utf8(out.stdout)?.trim().to_string())
-            }
-            Store::Postgres(name) => {
-                let url = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
-                let (client, connection) =
-                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                let messages = client.simple_query(sql).await.context(sql.to_string())?;
-                Ok(messages
-                    .iter()
-                    .filter_map(|m| match m {
-                        tokio_postgres::SimpleQueryMessage::Row(row) => {
-                            Some(row.get(0).unwrap_or_default().to_string())
-                        }
-                        _ => None,
-                    })
-                    .next()
-                    .unwrap_or_default())
-            }
-        }
+        self.app.sql(sql).await
     }
 
     async fn count(&self, from_where: &str) -> Result<i64> {
-        let text = self
-            .sql(&format!("SELECT COUNT(*) FROM {from_where}"))
-            .await?;
-        text.parse()
-            .with_context(|| format!("{from_where}: {text:?}"))
+        self.app.count(from_where).await
     }
 
     async fn run_admin(&self, job: &str) -> Result<serde_json::Value> {
@@ -120,11 +43,7 @@ impl Jobs {
     }
 
     async fn stop(self) -> Result<()> {
-        self.app.stop().await?;
-        if let Store::Postgres(name) = self.store {
-            pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-        }
-        Ok(())
+        self.app.stop().await
     }
 }
 

@@ -24,21 +24,7 @@ fn nonce() -> String {
 }
 
 async fn answer(response: reqwest::Response) -> anyhow::Result<Answer> {
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let headers = response.headers().clone();
-    let json = response.json().await.unwrap_or(Value::Null);
-    Ok(Answer {
-        status,
-        content_type,
-        headers,
-        json,
-    })
+    Answer::read(response).await
 }
 
 /// How a test request is signed.
@@ -161,18 +147,7 @@ pub(crate) async fn lockers(app: &TestApp) -> anyhow::Result<(String, String)> {
 }
 
 pub(crate) async fn staff_at(app: &TestApp, point: &str) -> anyhow::Result<String> {
-    let staff = app
-        .admin(Method::GET, &format!("/admin/staff?point={point}"))
-        .await?
-        .expect_ok()?;
-    let id = staff.json["staff"][0]["id"]
-        .as_i64()
-        .expect("staff at the point");
-    let session = app
-        .admin(Method::POST, &format!("/admin/staff/{id}/session"))
-        .await?
-        .expect_ok()?;
-    Ok(session.json["token"].as_str().unwrap().to_string())
+    app.staff_token(point).await
 }
 
 pub(crate) async fn borrower(
@@ -180,17 +155,7 @@ pub(crate) async fn borrower(
     providers: &Providers,
     name: &str,
 ) -> anyhow::Result<SignedIn> {
-    let reader = app
-        .sign_in_wechat(providers, &format!("openid-{name}"), None)
-        .await?;
-    let code = format!("city-{name}");
-    providers
-        .osmanthus
-        .add_citizen(&code, &format!("citizen-{name}"), 150);
-    app.check_credit(&reader, "osmanthus", Some(&code))
-        .await?
-        .expect_ok()?;
-    Ok(reader)
+    app.borrower(providers, name).await
 }
 
 pub(crate) async fn place(

@@ -10,12 +10,10 @@
 use anyhow::{Context, Result};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use wangjie_e2e::with_providers::{Providers, SignedIn};
 use wangjie_e2e::{spawn_unmigrated, Backend, Options, TestApp, ADMIN_TOKEN};
 use wangjie_fakes::FakeSms;
 
-const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
 const SMS_APP_ID: &str = "wangjie-sms-e2e";
 const SMS_SECRET: &str = "e2e-sms-secret-0123456789";
 const TEMPLATE: &str = "TMPL-READY-FOR-PICKUP";
@@ -26,28 +24,11 @@ struct Env {
     app: TestApp,
     providers: Providers,
     sms: FakeSms,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-enum Store {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-async fn pg_admin(sql: &str) -> Result<()> {
-    let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls)
-        .await
-        .context("connecting to the local PostgreSQL")?;
-    tokio::spawn(connection);
-    client.batch_execute(sql).await?;
-    Ok(())
 }
 
 async fn start(backend: Backend, extra: Vec<(&str, String)>) -> Result<Env> {
     let providers = Providers::start()?;
     let sms = FakeSms::start(SMS_APP_ID, SMS_SECRET.as_bytes())?;
-    let dir = tempfile::tempdir()?;
     let mut variables = providers.variables();
     variables.insert("sms_origin".into(), sms.url());
     variables.insert("sms_app_id".into(), SMS_APP_ID.into());
@@ -62,30 +43,11 @@ async fn start(backend: Backend, extra: Vec<(&str, String)>) -> Result<Env> {
     );
     variables.insert("notice_max_attempts".into(), "2".into());
     variables.extend(extra.into_iter().map(|(k, v)| (k.to_string(), v)));
-    let (store, runtime_config) = match backend {
-        Backend::Sqlite => {
-            let path = dir.path().join("notices.db");
-            let config = format!(
-                "[sqlite_database.default]\ntype = \"spin\"\npath = {:?}\n",
-                path.display().to_string()
-            );
-            (Store::Sqlite(path), Some(config))
-        }
-        Backend::Postgres => {
-            let name = format!("wangjie_e2e_notices_{:016x}", fastrand::u64(..));
-            pg_admin(&format!("CREATE DATABASE {name}")).await?;
-            variables.insert(
-                "database_url".into(),
-                format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            );
-            (Store::Postgres(name), None)
-        }
-    };
     let app = spawn_unmigrated(
         backend,
         Options {
             variables,
-            runtime_config,
+            runtime_config: None,
         },
     )
     .await?;
@@ -96,40 +58,17 @@ async fn start(backend: Backend, extra: Vec<(&str, String)>) -> Result<Env> {
         app,
         providers,
         sms,
-        store,
-        _dir: dir,
     })
 }
 
 impl Env {
     /// Runs one statement in the app's database.
     async fn exec(&self, sql: &str) -> Result<()> {
-        match &self.store {
-            Store::Sqlite(path) => {
-                let out = std::process::Command::new("sqlite3")
-                    .arg(path)
-                    .arg(sql)
-                    .output()
-                    .context("running sqlite3")?;
-                anyhow::ensure!(out.status.success(), "{out:?}");
-            }
-            Store::Postgres(name) => {
-                let url = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
-                let (client, connection) =
-                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client.batch_execute(sql).await?;
-            }
-        }
-        Ok(())
+        self.app.sql(sql).await.map(drop)
     }
 
     async fn stop(self) -> Result<()> {
-        self.app.stop().await?;
-        if let Store::Postgres(name) = self.store {
-            pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-        }
-        Ok(())
+        self.app.stop().await
     }
 
     async fn staff_post(&self, token: &str, path: &str) -> Result<Value> {

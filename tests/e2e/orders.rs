@@ -54,33 +54,12 @@ async fn library(app: &TestApp) -> anyhow::Result<Vec<i64>> {
 
 /// A staff token for someone working at `point`.
 async fn staff_at(app: &TestApp, point: &str) -> anyhow::Result<String> {
-    let staff = app
-        .admin(Method::GET, &format!("/admin/staff?point={point}"))
-        .await?
-        .expect_ok()?;
-    let id = staff.json["staff"][0]["id"]
-        .as_i64()
-        .expect("staff at the point");
-    let session = app
-        .admin(Method::POST, &format!("/admin/staff/{id}/session"))
-        .await?
-        .expect_ok()?;
-    Ok(session.json["token"].as_str().unwrap().to_string())
+    app.staff_token(point).await
 }
 
 /// A WeChat reader with Osmanthus credit: a virtual card, quota 10.
 async fn borrower(app: &TestApp, providers: &Providers, name: &str) -> anyhow::Result<SignedIn> {
-    let reader = app
-        .sign_in_wechat(providers, &format!("openid-{name}"), None)
-        .await?;
-    let code = format!("city-{name}");
-    providers
-        .osmanthus
-        .add_citizen(&code, &format!("citizen-{name}"), 150);
-    app.check_credit(&reader, "osmanthus", Some(&code))
-        .await?
-        .expect_ok()?;
-    Ok(reader)
+    app.borrower(providers, name).await
 }
 
 async fn order(app: &TestApp, token: &str, key: &str, body: Value) -> anyhow::Result<Answer> {
@@ -91,21 +70,7 @@ async fn order(app: &TestApp, token: &str, key: &str, body: Value) -> anyhow::Re
         .json(&body)
         .send()
         .await?;
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let headers = response.headers().clone();
-    let json = response.json().await.unwrap_or(Value::Null);
-    Ok(Answer {
-        status,
-        content_type,
-        headers,
-        json,
-    })
+    Answer::read(response).await
 }
 
 fn pickup(lines: &[i64], point: &str) -> Value {

@@ -98,6 +98,22 @@ pub struct SignedIn {
 }
 
 impl TestApp {
+    /// A WeChat reader with Osmanthus credit (150: a virtual card) who may
+    /// borrow online.
+    pub async fn borrower(&self, providers: &Providers, name: &str) -> Result<SignedIn> {
+        let reader = self
+            .sign_in_wechat(providers, &format!("openid-{name}"), None)
+            .await?;
+        let code = format!("city-{name}");
+        providers
+            .osmanthus
+            .add_citizen(&code, &format!("citizen-{name}"), 150);
+        self.check_credit(&reader, "osmanthus", Some(&code))
+            .await?
+            .expect_ok()?;
+        Ok(reader)
+    }
+
     /// A request with a JSON body and, optionally, a session token.
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> Result<Answer> {
         self.send(Method::POST, path, token, Some(serde_json::to_vec(&body)?))
