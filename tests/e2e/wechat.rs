@@ -5,7 +5,6 @@
 
 use anyhow::{Context, Result};
 use reqwest::Method;
-use std::path::PathBuf;
 use wangjie_e2e::with_providers::Providers;
 use wangjie_e2e::{spawn_unmigrated, Backend, Options, TestApp};
 use wangjie_shared::wechat::crypto::{sha1_signature, SafeMode};
@@ -14,109 +13,54 @@ const TOKEN: &str = "e2eWechatToken";
 /// WeChat's sample EncodingAESKey and AppID (docs/wechat.md).
 const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 const OFFICIAL_APPID: &str = "wx5823bf96d3bd56c7";
+/// The official account's AppSecret, for its own access token.
+const OFFICIAL_SECRET: &str = "e2e-official-account-secret";
 /// The account's own user name, as WeChat puts it in `ToUserName`.
 const ACCOUNT: &str = "gh_e2e000000001";
-const PG_ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
 
 /// An app with the WeChat variables set, fake providers (for sign-in), and
 /// a way to count rows in its database.
 struct Wechat {
     app: TestApp,
     providers: Providers,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-enum Store {
-    Sqlite(PathBuf),
-    Postgres(String),
 }
 
 /// Safe mode on (the EncodingAESKey set) or off.
 async fn start(backend: Backend, safe: bool) -> Result<Wechat> {
     let providers = Providers::start()?;
-    let dir = tempfile::tempdir()?;
     let mut variables = providers.variables();
+    providers
+        .wechat
+        .set_official_account(OFFICIAL_APPID, OFFICIAL_SECRET);
     for (name, value) in [
         ("wechat_token", TOKEN),
         ("wechat_official_appid", OFFICIAL_APPID),
+        ("wechat_official_secret", OFFICIAL_SECRET),
     ] {
         variables.insert(name.into(), value.into());
     }
     if safe {
         variables.insert("wechat_encoding_aes_key".into(), AES_KEY.into());
     }
-    // Our own database or file, so that the test can look inside it.
-    let (store, runtime_config) = match backend {
-        Backend::Sqlite => {
-            let path = dir.path().join("wechat.db");
-            let config = format!(
-                "[sqlite_database.default]\ntype = \"spin\"\npath = {:?}\n",
-                path.display().to_string()
-            );
-            (Store::Sqlite(path), Some(config))
-        }
-        Backend::Postgres => {
-            let name = format!("wangjie_e2e_wechat_{:016x}", fastrand::u64(..));
-            pg_admin(&format!("CREATE DATABASE {name}")).await?;
-            variables.insert(
-                "database_url".into(),
-                format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            );
-            (Store::Postgres(name), None)
-        }
-    };
     let app = spawn_unmigrated(
         backend,
         Options {
             variables,
-            runtime_config,
+            runtime_config: None,
         },
     )
     .await?;
     app.admin(Method::POST, "/admin/migrate")
         .await?
         .expect_ok()?;
-    Ok(Wechat {
-        app,
-        providers,
-        store,
-        _dir: dir,
-    })
-}
-
-async fn pg_admin(sql: &str) -> Result<()> {
-    let (client, connection) = tokio_postgres::connect(PG_ADMIN_URL, tokio_postgres::NoTls)
-        .await
-        .context("connecting to the local PostgreSQL")?;
-    tokio::spawn(connection);
-    client.batch_execute(sql).await?;
-    Ok(())
+    Ok(Wechat { app, providers })
 }
 
 impl Wechat {
     /// The one value `sql` selects, as text (`CAST(.. AS TEXT)` in `sql`),
     /// or `""` for a statement that selects nothing.
     async fn scalar(&self, sql: &str) -> Result<String> {
-        match &self.store {
-            Store::Sqlite(path) => {
-                let out = std::process::Command::new("sqlite3")
-                    .arg(path)
-                    .arg(sql)
-                    .output()
-                    .context("running sqlite3")?;
-                anyhow::ensure!(out.status.success(), "{out:?}");
-                Ok(String::from_utf8(out.stdout)?.trim().to_string())
-            }
-            Store::Postgres(name) => {
-                let url = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
-                let (client, connection) =
-                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                let rows = client.query(sql, &[]).await?;
-                Ok(rows.first().map(|row| row.get(0)).unwrap_or_default())
-            }
-        }
+        self.app.sql(sql).await
     }
 
     /// The number of rows `SELECT COUNT(*) FROM {from_where}` counts.
@@ -126,11 +70,7 @@ impl Wechat {
     }
 
     async fn stop(self) -> Result<()> {
-        self.app.stop().await?;
-        if let Store::Postgres(name) = self.store {
-            pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-        }
-        Ok(())
+        self.app.stop().await
     }
 
     async fn call(&self, method: Method, query: &str, body: String) -> Result<(u16, String)> {
@@ -274,6 +214,37 @@ wechat_test!(
         Ok(())
     }
 );
+
+wechat_test!(a_follower_is_found_by_unionid, safe = false, |w| {
+    // Signed in with the mini-program (its own openid); following the
+    // account under another openid, the same unionid.
+    w.app
+        .sign_in_wechat(&w.providers, "oMiniProgram7", Some("union-7"))
+        .await?;
+    w.providers
+        .wechat
+        .add_follower("oAccount7", Some("union-7"));
+    w.providers.wechat.add_follower("oAccount8", None);
+    let (_, reply) = w
+        .push_plain(&text_message("oAccount7", "我的借阅", 2001))
+        .await?;
+    assert_eq!(reply_content(&reply, "oAccount7"), "您目前没有在借的图书。");
+    // Learnt once: the next question asks WeChat nothing.
+    let (_, reply) = w
+        .push_plain(&text_message("oAccount7", "我的借阅", 2002))
+        .await?;
+    assert_eq!(reply_content(&reply, "oAccount7"), "您目前没有在借的图书。");
+    assert_eq!(w.providers.wechat.user_info_calls(), 1);
+    // A follower without a unionid is asked to sign in.
+    let (_, reply) = w
+        .push_plain(&text_message("oAccount8", "我的借阅", 2003))
+        .await?;
+    assert!(
+        reply_content(&reply, "oAccount8").contains("请先用微信登录"),
+        "{reply}"
+    );
+    Ok(())
+});
 
 wechat_test!(plain_mode_answers_help_and_loans, safe = false, |w| {
     let (status, reply) = w

@@ -7,15 +7,14 @@
 use std::collections::HashMap;
 use wangjie_shared::alipay::gateway::{self, GatewayCall, GatewayFailure};
 use wangjie_shared::notices::{Channels, Message, Outcome};
+use wangjie_shared::spin::config;
 use wangjie_shared::spin::outbound::{self, Call};
 use wangjie_shared::spin::providers::Alipay;
-use wangjie_shared::spin::{config, kv};
+use wangjie_shared::spin::wechat_api::{self, TokenFailure};
 use wangjie_shared::{now_ms, osmanthus, Result};
 
 /// Where the WeChat access token is cached.
 const TOKEN_KEY: &str = "wechat:access_token";
-/// A token with less than this left is refreshed.
-const TOKEN_MARGIN_MS: i64 = 5 * 60_000;
 
 fn var(name: &'static str) -> Result<String> {
     Ok(config::optional(name)?
@@ -82,42 +81,24 @@ impl Providers {
         })
     }
 
-    /// The cached access token, or a fresh one when `refresh` or near expiry.
+    /// The mini-program's access token (`wechat_api`), as an outcome on failure.
     fn wechat_token(&self, refresh: bool) -> std::result::Result<String, Outcome> {
-        let store = kv::open_default().map_err(|e| Outcome::unreached(e.to_string()))?;
-        if !refresh {
-            if let Ok(Some(bytes)) = store.get(TOKEN_KEY) {
-                if let Ok(cached) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    let expires = cached["expires_at_ms"].as_i64().unwrap_or_default();
-                    if let Some(token) = cached["token"].as_str() {
-                        if expires - TOKEN_MARGIN_MS > now_ms() {
-                            return Ok(token.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        let url = format!(
-            "{}/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
-            self.wechat_origin, self.wechat_appid, self.wechat_secret
-        );
-        let answer = self
-            .call("GET", &url, Vec::new(), &[])
-            .map_err(Outcome::unreached)?;
-        let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-        let Some(token) = body["access_token"].as_str() else {
-            return Err(Outcome {
-                sent: false,
-                code: body["errcode"].to_string(),
-                answer: String::from_utf8_lossy(&answer.body).into_owned(),
-                unreached: false,
-            });
+        let app = wechat_api::App {
+            origin: &self.wechat_origin,
+            appid: &self.wechat_appid,
+            secret: &self.wechat_secret,
+            cache_key: TOKEN_KEY,
+            timeout_ms: self.timeout_ms,
         };
-        let expires_in = body["expires_in"].as_i64().unwrap_or(7200);
-        let cached =
-            serde_json::json!({ "token": token, "expires_at_ms": now_ms() + expires_in * 1000 });
-        let _ = store.set(TOKEN_KEY, cached.to_string().as_bytes());
-        Ok(token.to_string())
+        wechat_api::access_token(&app, refresh).map_err(|failure| match failure {
+            TokenFailure::Unreached(why) => Outcome::unreached(why),
+            TokenFailure::Refused { code, answer } => Outcome {
+                sent: false,
+                code,
+                answer,
+                unreached: false,
+            },
+        })
     }
 
     fn wechat_once(&self, token: &str, body: &[u8]) -> Outcome {

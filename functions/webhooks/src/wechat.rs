@@ -5,7 +5,7 @@
 
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
-use wangjie_shared::spin::{config, db};
+use wangjie_shared::spin::{config, db, wechat_api};
 use wangjie_shared::wechat::crypto::{verify_handshake, SafeMode, VAR_ENCODING_AES_KEY, VAR_TOKEN};
 use wangjie_shared::wechat::inbox::{self, VAR_OFFICIAL_APPID};
 use wangjie_shared::wechat::server::{text_reply, Inbound};
@@ -56,6 +56,9 @@ pub fn push(request: &Request) -> Result<Reply> {
     inbox::check_fresh(timestamp, now)?;
     let inbound = Inbound::parse(&xml)?;
     let db = db::connect()?;
+    if inbox::wants_unionid(&inbound) {
+        learn_unionid(db.as_ref(), inbound.from());
+    }
     let Some(content) = inbox::receive(db.as_ref(), &inbound, now)? else {
         return Ok(text(SUCCESS.as_bytes().to_vec()));
     };
@@ -75,6 +78,22 @@ pub fn push(request: &Request) -> Result<Reply> {
         headers: Vec::new(),
         body: reply.into_bytes(),
     })
+}
+
+/// Looks up and stores the follower's unionid when it is not known yet.
+/// Best effort: a WeChat that fails leaves the reply to say "sign in
+/// first", and the next message tries again.
+fn learn_unionid(db: &dyn wangjie_shared::db::Db, openid: &str) {
+    let learnt = inbox::known_unionid(db, openid).and_then(|known| match known {
+        Some(_) => Ok(()),
+        None => match wechat_api::follower_unionid(openid)? {
+            Some(unionid) => inbox::learn_unionid(db, openid, &unionid),
+            None => Ok(()),
+        },
+    });
+    if let Err(error) = learnt {
+        eprintln!("wechat: no unionid for a follower: {error}");
+    }
 }
 
 /// The token; the default `""` means the account is not configured, which

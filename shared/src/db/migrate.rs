@@ -52,6 +52,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_jobs"),
     migration!(10, "0010_locker_digest"),
     migration!(11, "0011_copy_rfid"),
+    migration!(12, "0012_wechat_unionid"),
 ];
 
 /// The schema version this code needs.

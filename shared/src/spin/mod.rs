@@ -10,3 +10,4 @@ pub mod kv;
 pub mod outbound;
 pub mod providers;
 pub mod session;
+pub mod wechat_api;

@@ -228,6 +228,40 @@ fn apply(db: &dyn Db, inbound: &Inbound, now_ms: i64) -> Result<Option<String>> 
 
 /// Follows or unfollows; the `WHERE` keeps the later of two pushes that
 /// arrive out of order.
+/// Whether the reply to `inbound` needs to know who the follower is: a
+/// "my loans" command, or a new follower.
+pub fn wants_unionid(inbound: &Inbound) -> bool {
+    match inbound {
+        Inbound::Text { content, .. } => Command::parse(content) == Command::Loans,
+        Inbound::Event { event, .. } => matches!(event, Event::Subscribe),
+        Inbound::Other { .. } => false,
+    }
+}
+
+/// The unionid already learnt for follower `openid`, if any.
+pub fn known_unionid(db: &dyn Db, openid: &str) -> Result<Option<String>> {
+    let rows = db.query(
+        "SELECT unionid FROM wechat_followers WHERE openid = $1",
+        &[openid.into()],
+    )?;
+    Ok(match rows.first() {
+        Some(row) => row.opt_text("unionid")?.map(str::to_string),
+        None => None,
+    })
+}
+
+/// Stores the unionid WeChat gave for follower `openid`. The row is made
+/// with time 0 when the follow event has not been seen yet, so that the
+/// event, when it comes, still sets the subscription.
+pub fn learn_unionid(db: &dyn Db, openid: &str, unionid: &str) -> Result<()> {
+    db.execute(
+        "INSERT INTO wechat_followers (openid, subscribed, updated_at_ms, unionid) \
+         VALUES ($1, 1, 0, $2) ON CONFLICT (openid) DO UPDATE SET unionid = excluded.unionid",
+        &[openid.into(), unionid.into()],
+    )?;
+    Ok(())
+}
+
 fn set_follower(db: &dyn Db, openid: &str, subscribed: bool, at_ms: i64) -> Result<()> {
     db.execute(
         "INSERT INTO wechat_followers (openid, subscribed, updated_at_ms) VALUES ($1, $2, $3) \
@@ -240,8 +274,12 @@ fn set_follower(db: &dyn Db, openid: &str, subscribed: bool, at_ms: i64) -> Resu
 }
 
 fn loans_reply(db: &dyn Db, openid: &str, now_ms: i64) -> Result<String> {
+    // The account's openid is not the mini-program's: the unionid learnt
+    // for the follower (webhooks component) finds the reader.
     let readers = db.query(
-        "SELECT id FROM readers WHERE wechat_openid = $1",
+        "SELECT id FROM readers WHERE wechat_openid = $1 \
+         OR wechat_unionid = (SELECT unionid FROM wechat_followers WHERE openid = $1) \
+         ORDER BY id LIMIT 1",
         &[openid.into()],
     )?;
     let Some(reader) = readers.first() else {

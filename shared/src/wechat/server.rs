@@ -221,6 +221,15 @@ impl Inbound {
         })
     }
 
+    /// Who sent it: the follower's openid (of the official account).
+    pub fn from(&self) -> &str {
+        match self {
+            Inbound::Text { from, .. }
+            | Inbound::Event { from, .. }
+            | Inbound::Other { from, .. } => from,
+        }
+    }
+
     /// The key-value key under which to remember this push so that a
     /// retry of it is answered and not acted on twice.
     pub fn dedupe_key(&self) -> String {

@@ -1,6 +1,9 @@
 //! WeChat's mini-program sign-in (`GET /sns/jscode2session`), the access
 //! token (`GET /cgi-bin/token`) and subscription messages
-//! (`POST /cgi-bin/message/subscribe/send`), with a record of what was sent.
+//! (`POST /cgi-bin/message/subscribe/send`), with a record of what was sent;
+//! and, for the official account (its own appid and secret, its own
+//! token), the follower's user info (`GET /cgi-bin/user/info`) with the
+//! unionid.
 
 use crate::server::{Handler, Request, Response, Server};
 use crate::Mode;
@@ -15,6 +18,10 @@ struct State {
     valid_token: Option<String>,
     send_errcode: Option<i64>,
     sent: Vec<serde_json::Value>,
+    official: Option<(String, String)>,
+    official_token: Option<String>,
+    followers: HashMap<String, Option<String>>,
+    user_info_calls: usize,
 }
 
 /// The fake WeChat API.
@@ -31,6 +38,7 @@ impl FakeWechat {
         let handler: Handler = Arc::new(move |request, _| match request.path.as_str() {
             "/cgi-bin/token" => token(&shared, &appid, &secret, request),
             "/cgi-bin/message/subscribe/send" => subscribe_send(&shared, request),
+            "/cgi-bin/user/info" => user_info(&shared, request),
             _ => code2session(&shared, &appid, &secret, request),
         });
         Ok(FakeWechat {
@@ -84,6 +92,23 @@ impl FakeWechat {
     }
 
     /// Forgets the current token, as when WeChat expires it early.
+    /// The official account's credentials, which get a token of their own.
+    pub fn set_official_account(&self, appid: &str, secret: &str) {
+        self.state().official = Some((appid.to_string(), secret.to_string()));
+    }
+
+    /// `openid` follows the official account, with this unionid (or none).
+    pub fn add_follower(&self, openid: &str, unionid: Option<&str>) {
+        self.state()
+            .followers
+            .insert(openid.to_string(), unionid.map(str::to_string));
+    }
+
+    /// How many user-info calls came with a valid token.
+    pub fn user_info_calls(&self) -> usize {
+        self.state().user_info_calls
+    }
+
     pub fn expire_token(&self) {
         self.state().valid_token = None;
     }
@@ -101,10 +126,23 @@ fn token(state: &Mutex<State>, appid: &str, secret: &str, request: &Request) -> 
     if request.method != "GET" || get("grant_type") != "client_credential" {
         return Response::json(200, r#"{"errcode":40002,"errmsg":"invalid grant_type"}"#);
     }
+    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    let official = state
+        .official
+        .as_ref()
+        .is_some_and(|(id, key)| get("appid") == id && get("secret") == key);
+    if official {
+        state.tokens_issued += 1;
+        let token = format!("OA_ACCESS_TOKEN_{}", state.tokens_issued);
+        state.official_token = Some(token.clone());
+        return Response::json(
+            200,
+            serde_json::json!({"access_token": token, "expires_in": 7200}).to_string(),
+        );
+    }
     if get("appid") != appid || get("secret") != secret {
         return Response::json(200, r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#);
     }
-    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
     state.tokens_issued += 1;
     let token = format!("ACCESS_TOKEN_{}", state.tokens_issued);
     state.valid_token = Some(token.clone());
@@ -167,5 +205,29 @@ fn code2session(state: &Mutex<State>, appid: &str, secret: &str, request: &Reque
             Response::json(200, answer.to_string())
         }
         None => Response::json(200, r#"{"errcode":40029,"errmsg":"invalid code"}"#),
+    }
+}
+
+fn user_info(state: &Mutex<State>, request: &Request) -> Response {
+    let query = query_of(request);
+    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    if request.method != "GET" || query.get("access_token") != state.official_token.as_ref() {
+        return Response::json(
+            200,
+            r#"{"errcode":40001,"errmsg":"invalid credential, access_token is invalid or not latest"}"#,
+        );
+    }
+    state.user_info_calls += 1;
+    let openid = query.get("openid").cloned().unwrap_or_default();
+    match state.followers.get(&openid) {
+        Some(unionid) => {
+            let mut answer =
+                serde_json::json!({"subscribe": 1, "openid": openid, "language": "zh_CN"});
+            if let Some(unionid) = unionid {
+                answer["unionid"] = unionid.clone().into();
+            }
+            Response::json(200, answer.to_string())
+        }
+        None => Response::json(200, r#"{"errcode":40003,"errmsg":"invalid openid"}"#),
     }
 }
