@@ -53,6 +53,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_locker_digest"),
     migration!(11, "0011_copy_rfid"),
     migration!(12, "0012_wechat_unionid"),
+    migration!(13, "0013_search_postings"),
 ];
 
 /// The schema version this code needs.
