@@ -24,25 +24,30 @@ const SQL_MATCHED: &str = "WITH q (term, field, grp) AS ({terms}), \
        MAX(CASE WHEN grp < 0 THEN 1 ELSE 0 END) AS exact FROM m GROUP BY record_id \
        HAVING SUM(CASE WHEN grp >= 0 THEN 1 ELSE 0 END) = {groups}), \
      matched AS (SELECT h.record_id, h.score, h.exact FROM hits h WHERE 1 = 1{filters})";
-/// One page in rank order: exact title matches, then score, then id, so
-/// that pages neither repeat nor skip a record.
-const SQL_PAGE: &str = " SELECT r.id, r.title, r.responsibility, r.publisher, r.year, r.isbn13, \
-     r.language, h.score, h.exact FROM matched h JOIN records r ON r.id = h.record_id \
-     ORDER BY h.exact DESC, h.score DESC, r.id ASC LIMIT {limit} OFFSET {offset}";
-/// The size of the matched set, and its facets over its best
-/// [`FACET_SAMPLE`] records in rank order (all of them when it is no
-/// larger). The CROSS JOIN makes SQLite walk those records and look their
-/// copies up by record, rather than scan every copy in branch order
-/// (PostgreSQL plans it as any join).
-const SQL_FACETS: &str = ", sample AS (SELECT record_id FROM matched \
+/// The answer in one statement, so that the matched set is computed once
+/// (a CTE used several times is evaluated once): one page in rank order
+/// (exact title matches, then score, then id, so that pages neither repeat
+/// nor skip a record) as `hit` rows, then the size of the matched set and
+/// its facets over its best [`FACET_SAMPLE`] records (all of them when it
+/// is no larger) as `facet` rows. The CROSS JOIN makes SQLite walk those
+/// records and look their copies up by record, rather than scan every copy
+/// in branch order (PostgreSQL plans it as any join).
+const SQL_ANSWER: &str = ", sample AS (SELECT record_id FROM matched \
        ORDER BY exact DESC, score DESC, record_id LIMIT {sample}) \
-     SELECT 'total' AS facet, '' AS value, COUNT(*) AS n FROM matched \
-     UNION ALL SELECT 'year', CAST(r.year AS TEXT), COUNT(*) FROM sample h \
-       JOIN records r ON r.id = h.record_id GROUP BY r.year \
-     UNION ALL SELECT 'language', r.language, COUNT(*) FROM sample h \
-       JOIN records r ON r.id = h.record_id GROUP BY r.language \
-     UNION ALL SELECT 'branch', c.home_point, COUNT(DISTINCT c.record_id) FROM sample h \
-       CROSS JOIN copies c WHERE c.record_id = h.record_id GROUP BY c.home_point";
+     SELECT 'hit' AS part, p.* FROM (SELECT r.id, r.title, r.responsibility, r.publisher, \
+       r.year, r.isbn13, r.language, h.score, h.exact, CAST(NULL AS TEXT) AS facet, \
+       CAST(NULL AS TEXT) AS value, CAST(NULL AS BIGINT) AS n \
+       FROM matched h JOIN records r ON r.id = h.record_id \
+       ORDER BY h.exact DESC, h.score DESC, r.id ASC LIMIT {limit} OFFSET {offset}) AS p \
+     UNION ALL SELECT 'facet', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+       f.facet, f.value, f.n FROM ( \
+       SELECT 'total' AS facet, '' AS value, COUNT(*) AS n FROM matched \
+       UNION ALL SELECT 'year', CAST(r.year AS TEXT), COUNT(*) FROM sample h \
+         JOIN records r ON r.id = h.record_id GROUP BY r.year \
+       UNION ALL SELECT 'language', r.language, COUNT(*) FROM sample h \
+         JOIN records r ON r.id = h.record_id GROUP BY r.language \
+       UNION ALL SELECT 'branch', c.home_point, COUNT(DISTINCT c.record_id) FROM sample h \
+         CROSS JOIN copies c WHERE c.record_id = h.record_id GROUP BY c.home_point) AS f";
 /// Facets count at most this many records, the best ranked: past it, a
 /// common query (文化 matches a tenth of a catalogue) would spend most of
 /// its time counting branches of records nobody pages to.
@@ -129,11 +134,30 @@ pub fn search(db: &dyn Db, query: &SearchQuery) -> Result<SearchAnswer> {
         Vec::new()
     };
     let (matched, mut params) = matched_sql(query, &points)?;
-    let facets_sql = SQL_FACETS.replace("{sample}", &FACET_SAMPLE.to_string());
-    let facet_rows = db.query(&format!("{matched}{facets_sql}"), &params)?;
+    let n = params.len();
+    let answer_sql = SQL_ANSWER
+        .replace("{sample}", &FACET_SAMPLE.to_string())
+        .replace("{limit}", &format!("${}", n + 1))
+        .replace("{offset}", &format!("${}", n + 2));
+    params.push(Value::Int(i64::from(query.per_page)));
+    params.push(Value::Int(
+        i64::from(query.page - 1) * i64::from(query.per_page),
+    ));
     let mut total = 0;
     let mut facets: BTreeMap<String, Vec<FacetValue>> = BTreeMap::new();
-    for row in facet_rows.iter() {
+    let mut hits = Vec::new();
+    for row in db.query(&format!("{matched}{answer_sql}"), &params)?.iter() {
+        if row.text("part")? == "hit" {
+            hits.push(Hit {
+                record: RecordSummary::from_row(&row)?,
+                score: row.i64("score")?,
+                exact_title: row.i64("exact")? == 1,
+                on_shelf: BTreeMap::new(),
+                nearest_copy: None,
+                nearest_pickup: None,
+            });
+            continue;
+        }
         let (facet, count) = (row.text("facet")?, row.i64("n")?);
         match (facet, row.opt_text("value")?) {
             ("total", _) => total = count,
@@ -144,27 +168,14 @@ pub fn search(db: &dyn Db, query: &SearchQuery) -> Result<SearchAnswer> {
             (_, None) => {}
         }
     }
+    // A UNION ALL keeps no order: the page's rank order again.
+    hits.sort_by(|a, b| {
+        (b.exact_title, b.score)
+            .cmp(&(a.exact_title, a.score))
+            .then(a.record.id.cmp(&b.record.id))
+    });
     for values in facets.values_mut() {
         values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    }
-    let n = params.len();
-    let page_sql = SQL_PAGE
-        .replace("{limit}", &format!("${}", n + 1))
-        .replace("{offset}", &format!("${}", n + 2));
-    params.push(Value::Int(i64::from(query.per_page)));
-    params.push(Value::Int(
-        i64::from(query.page - 1) * i64::from(query.per_page),
-    ));
-    let mut hits = Vec::new();
-    for row in db.query(&format!("{matched}{page_sql}"), &params)?.iter() {
-        hits.push(Hit {
-            record: RecordSummary::from_row(&row)?,
-            score: row.i64("score")?,
-            exact_title: row.i64("exact")? == 1,
-            on_shelf: BTreeMap::new(),
-            nearest_copy: None,
-            nearest_pickup: None,
-        });
     }
     add_availability(db, &mut hits, &points, query.from)?;
     Ok(SearchAnswer {
