@@ -14,6 +14,18 @@ say() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 psqlq() { psql -X -v ON_ERROR_STOP=1 -Atq -d "$DB" "$@"; }
 admin() { curl -sS --fail-with-body -X POST -H "Authorization: Bearer $TOKEN" "$URL$1"; echo; }
 
+# Builds the release host and any other release binaries named, unless
+# HOST_BIN is set (a host built elsewhere, and the caller's other *_BIN),
+# then the components, which the host loads all of.
+build_release() {
+  say "building (release): host${*:+, $*} and components"
+  if [[ -z "${HOST_BIN:-}" ]]; then
+    cargo build --release -p wangjie-host "${@/#/--package=}"
+  fi
+  HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
+  bash -c 'source scripts/lib.sh && build_components'
+}
+
 fresh_db() {
   say "fresh database $DB"
   dropdb --if-exists --force "$DB"

@@ -31,13 +31,9 @@ source bench/lib.sh
 export SPIN_VARIABLE_LOCKER_MASTER_KEY="bench-locker-master-$TOKEN-0123456789abcdef"
 MASTER="$SPIN_VARIABLE_LOCKER_MASTER_KEY"
 
-say "building (release): host, simulator and components"
-if [[ -z "${HOST_BIN:-}" || -z "${SIM_BIN:-}" ]]; then
-  cargo build --release -p wangjie-host -p wangjie-locker-sim
-fi
+# A host built elsewhere comes with its simulator (SIM_BIN).
+build_release wangjie-locker-sim
 SIM_BIN="${SIM_BIN:-target/release/wangjie-locker-sim}"
-HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
-bash -c 'source scripts/lib.sh && build_components'
 
 fresh_db
 start_host

@@ -29,13 +29,7 @@ OUT="${OUT:-/tmp/wangjie-orders-bench}"
 source bench/lib.sh
 SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
 
-say "building (release): host and components"
-if [[ -z "${HOST_BIN:-}" ]]; then
-  cargo build --release -p wangjie-host
-fi
-# The host loads every component of spin.toml.
-HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
-bash -c 'source scripts/lib.sh && build_components'
+build_release
 
 fresh_db
 start_host

@@ -35,12 +35,7 @@ export SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
   SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
   SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
 
-say "building (release): host and components"
-if [[ -z "${HOST_BIN:-}" ]]; then
-  cargo build --release -p wangjie-host
-fi
-HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
-bash -c 'source scripts/lib.sh && build_components'
+build_release
 
 fresh_db
 start_host

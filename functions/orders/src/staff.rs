@@ -70,15 +70,22 @@ struct Scan {
     barcode: String,
 }
 
-/// `POST /api/staff/picks {"barcode"}`: scan-to-pick.
-pub fn pick(request: &Request) -> Result<Reply> {
-    let db = db::connect()?;
-    let staff = signed_in(request, db.as_ref())?;
+/// The barcode of a `{"barcode"}` body, trimmed: 1 to 64 characters.
+fn scanned(request: &Request) -> Result<String> {
     let scan: Scan = request.json()?;
     let barcode = scan.barcode.trim();
     if barcode.is_empty() || barcode.len() > 64 {
         return Err(Error::invalid("barcode", "1 to 64 characters"));
     }
+    Ok(barcode.to_string())
+}
+
+/// `POST /api/staff/picks {"barcode"}`: scan-to-pick.
+pub fn pick(request: &Request) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let barcode = scanned(request)?;
+    let barcode = barcode.as_str();
     let order = fulfil::pick(db.as_ref(), &staff, barcode, now_ms())?;
     Ok(Reply::json(200, &order))
 }
@@ -89,11 +96,8 @@ pub fn pick(request: &Request) -> Result<Reply> {
 pub fn check_in(request: &Request) -> Result<Reply> {
     let db = db::connect()?;
     let staff = signed_in(request, db.as_ref())?;
-    let scan: Scan = request.json()?;
-    let barcode = scan.barcode.trim();
-    if barcode.is_empty() || barcode.len() > 64 {
-        return Err(Error::invalid("barcode", "1 to 64 characters"));
-    }
+    let barcode = scanned(request)?;
+    let barcode = barcode.as_str();
     let actor = format!("staff:{}", staff.id);
     match loans::check_in(db.as_ref(), barcode, &staff.home_point, &actor, now_ms())? {
         Some(checked) => Ok(Reply::json(200, &checked)),
