@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::collections::HashSet;
-use wangjie_e2e::{on_both_backends, Answer, TestApp};
+use wangjie_e2e::{on_both_backends, spawn_unmigrated, Answer, Backend, Options, TestApp};
 
 async fn search(app: &TestApp, query: &str) -> anyhow::Result<Answer> {
     app.get(&format!("/api/search?{query}")).await
@@ -224,3 +224,47 @@ on_both_backends!(
         Ok(())
     }
 );
+
+/// With `search_facet_sample` = 3, a query with more matches counts its
+/// facets over the best three and says so; `total` stays the whole set.
+async fn facets_over_a_sample(backend: Backend) -> anyhow::Result<()> {
+    let mut options = Options::default();
+    options
+        .variables
+        .insert("search_facet_sample".into(), "3".into());
+    let app = spawn_unmigrated(backend, options).await?;
+    let outcome = async {
+        app.admin(reqwest::Method::POST, "/admin/migrate")
+            .await?
+            .expect_ok()?;
+        app.load_demo(300, 20).await?.expect_ok()?;
+        let all = search(&app, "q=liucixin&per_page=100").await?.expect_ok()?;
+        let total = all.json["total"].as_i64().unwrap();
+        assert!(total > 3, "{}", all.json);
+        assert_eq!(all.json["facets_sampled"], true, "{}", all.json);
+        assert_eq!(hits(&all).len() as i64, total);
+        for facet in ["year", "language"] {
+            let sum: i64 = all.json["facets"][facet]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["count"].as_i64().unwrap())
+                .sum();
+            assert_eq!(sum, 3, "{facet}: {}", all.json);
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    app.stop().await?;
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facets_over_a_sample_sqlite() -> anyhow::Result<()> {
+    facets_over_a_sample(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facets_over_a_sample_postgres() -> anyhow::Result<()> {
+    facets_over_a_sample(Backend::Postgres).await
+}

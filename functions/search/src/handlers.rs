@@ -4,7 +4,7 @@ use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::search::query::{SearchParams, SearchQuery};
 use wangjie_shared::search::{detail, store};
-use wangjie_shared::spin::db;
+use wangjie_shared::spin::{config, db};
 use wangjie_shared::{Error, Result};
 
 /// `GET /api/search?q=&title=&author=&isbn=&branch=&available=&point=&lat=&lon=&page=&per_page=`.
@@ -24,7 +24,8 @@ pub fn search_records(request: &Request) -> Result<Reply> {
     };
     // Parse before connecting: a malformed request costs no connection.
     let query = SearchQuery::parse(&params)?;
-    let answer = store::search(db::connect()?.as_ref(), &query)?;
+    let sample = config::number("search_facet_sample", store::FACET_SAMPLE as u64)? as i64;
+    let answer = store::search(db::connect()?.as_ref(), &query, sample)?;
     Ok(Reply::json(200, &answer))
 }
 

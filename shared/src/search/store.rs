@@ -48,9 +48,10 @@ const SQL_ANSWER: &str = ", sample AS (SELECT record_id FROM matched \
          JOIN records r ON r.id = h.record_id GROUP BY r.language \
        UNION ALL SELECT 'branch', c.home_point, COUNT(DISTINCT c.record_id) FROM sample h \
          CROSS JOIN copies c WHERE c.record_id = h.record_id GROUP BY c.home_point) AS f";
-/// Facets count at most this many records, the best ranked: past it, a
-/// common query (文化 matches a tenth of a catalogue) would spend most of
-/// its time counting branches of records nobody pages to.
+/// Facets count at most this many records, the best ranked, unless the
+/// `search_facet_sample` variable says otherwise: past it, a common query
+/// (文化 matches a tenth of a catalogue) would spend most of its time
+/// counting branches of records nobody pages to.
 pub const FACET_SAMPLE: i64 = 1000;
 /// Copies on the shelf now, per record and the point where they stand.
 const SQL_ON_SHELF: &str = "SELECT record_id, current_point AS point, COUNT(*) AS n FROM copies \
@@ -118,15 +119,16 @@ pub struct SearchAnswer {
     #[allow(missing_docs)]
     pub hits: Vec<Hit>,
     /// `branch` (home branch of a copy), `year` and `language`, each most
-    /// frequent first, over the best [`FACET_SAMPLE`] matches.
+    /// frequent first, over the best matches (by default [`FACET_SAMPLE`]).
     pub facets: BTreeMap<String, Vec<FacetValue>>,
-    /// Whether the facets counted only the best [`FACET_SAMPLE`] of more
-    /// matches (`total` is always the whole set).
+    /// Whether the facets counted only the best of more matches (`total`
+    /// is always the whole set).
     pub facets_sampled: bool,
 }
 
-/// Runs a search.
-pub fn search(db: &dyn Db, query: &SearchQuery) -> Result<SearchAnswer> {
+/// Runs a search; the facets count the best `facet_sample` matches.
+pub fn search(db: &dyn Db, query: &SearchQuery, facet_sample: i64) -> Result<SearchAnswer> {
+    let facet_sample = facet_sample.max(1);
     let needs_points = query.branch.is_some() || query.point.is_some() || query.from.is_some();
     let points = if needs_points {
         point::list_points(db, None)?
@@ -136,7 +138,7 @@ pub fn search(db: &dyn Db, query: &SearchQuery) -> Result<SearchAnswer> {
     let (matched, mut params) = matched_sql(query, &points)?;
     let n = params.len();
     let answer_sql = SQL_ANSWER
-        .replace("{sample}", &FACET_SAMPLE.to_string())
+        .replace("{sample}", &facet_sample.to_string())
         .replace("{limit}", &format!("${}", n + 1))
         .replace("{offset}", &format!("${}", n + 2));
     params.push(Value::Int(i64::from(query.per_page)));
@@ -185,7 +187,7 @@ pub fn search(db: &dyn Db, query: &SearchQuery) -> Result<SearchAnswer> {
         truncated: query.truncated,
         hits,
         facets,
-        facets_sampled: total > FACET_SAMPLE,
+        facets_sampled: total > facet_sample,
     })
 }
 
