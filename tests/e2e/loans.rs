@@ -2,7 +2,7 @@
 //! (`/api/me/loans`), and staff take copies back at any counter, the copy
 //! travelling home and received back on its shelf (`/api/staff/returns`).
 
-use crate::lockers::{borrower, dispatched, library, locker_test, now, on, staff_at, MASTER};
+use crate::lockers::{dispatched, library, locker_test, now, on, MASTER};
 use reqwest::Method;
 use serde_json::{json, Value};
 use wangjie_e2e::with_providers::{spawn_with_providers, Providers, SignedIn};
@@ -16,10 +16,10 @@ async fn loan(
     name: &str,
 ) -> anyhow::Result<(SignedIn, String)> {
     let record = library(app).await?;
-    let reader = borrower(app, providers, name).await?;
+    let reader = app.borrower(providers, name).await?;
     let order = dispatched(app, &reader, record, "B001").await?;
     let id = order["id"].as_i64().unwrap();
-    let staff = staff_at(app, "B001").await?;
+    let staff = app.staff_token("B001").await?;
     for step in ["arrive", "hand-over"] {
         app.post_json(
             &format!("/api/staff/orders/{id}/{step}"),
@@ -59,7 +59,7 @@ async fn renew(
 
 async fn renewals(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
     let (reader, copy) = loan(app, providers, "renew").await?;
-    let other = borrower(app, providers, "other").await?;
+    let other = app.borrower(providers, "other").await?;
     let loans = my_loans(app, &reader).await?;
     assert_eq!(loans.len(), 1, "{loans:?}");
     assert_eq!(loans[0]["copy_barcode"], copy.as_str());
@@ -95,8 +95,8 @@ locker_test!(a_loan_is_renewed_once_and_only_by_its_reader, renewals);
 
 async fn counter_returns(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
     let (reader, copy) = loan(app, providers, "counter").await?;
-    let elsewhere = staff_at(app, "B002").await?;
-    let home = staff_at(app, "B001").await?;
+    let elsewhere = app.staff_token("B002").await?;
+    let home = app.staff_token("B001").await?;
     let scan = json!({ "barcode": copy });
 
     // Handed in at another branch: the loan closes, the copy travels home.

@@ -3,9 +3,7 @@
 //! a fleet of every demo locker misbehaving at once gets no 5xx and no
 //! event lost.
 
-use crate::lockers::{
-    borrower, dispatched, library, locker_test, lockers, now, on, place, show, MASTER,
-};
+use crate::lockers::{dispatched, library, locker_test, lockers, now, on, place, show, MASTER};
 use serde_json::json;
 use wangjie_e2e::with_providers::{Providers, SignedIn};
 use wangjie_e2e::{Backend, TestApp};
@@ -16,7 +14,7 @@ use wangjie_shared::locker::store::derive_secret;
 async fn whole_loan(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
     let record = library(app).await?;
     let (here, _) = lockers(app).await?;
-    let reader = borrower(app, providers, "sim").await?;
+    let reader = app.borrower(providers, "sim").await?;
     let order = dispatched(app, &reader, record, &here).await?;
     let id = order["id"].as_i64().unwrap();
     let cell = u16::try_from(order["locker_cell"].as_i64().unwrap())?;
@@ -163,7 +161,7 @@ async fn my_loans(app: &TestApp, reader: &SignedIn) -> anyhow::Result<Vec<serde_
 async fn cells_from_heartbeats(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
     let record = library(app).await?;
     let (here, _) = lockers(app).await?;
-    let reader = borrower(app, providers, "cells").await?;
+    let reader = app.borrower(providers, "cells").await?;
     let order = dispatched(app, &reader, record, &here).await?;
     let reserved = u16::try_from(order["locker_cell"].as_i64().unwrap())?;
     let copy = order["lines"][0]["copy_barcode"]

@@ -146,18 +146,6 @@ pub(crate) async fn lockers(app: &TestApp) -> anyhow::Result<(String, String)> {
     Ok((codes[0].clone(), codes[1].clone()))
 }
 
-pub(crate) async fn staff_at(app: &TestApp, point: &str) -> anyhow::Result<String> {
-    app.staff_token(point).await
-}
-
-pub(crate) async fn borrower(
-    app: &TestApp,
-    providers: &Providers,
-    name: &str,
-) -> anyhow::Result<SignedIn> {
-    app.borrower(providers, name).await
-}
-
 pub(crate) async fn place(
     app: &TestApp,
     reader: &SignedIn,
@@ -190,7 +178,9 @@ pub(crate) async fn dispatched(
         .as_str()
         .unwrap()
         .to_string();
-    let picker = staff_at(app, placed.json["lines"][0]["pick_point"].as_str().unwrap()).await?;
+    let picker = app
+        .staff_token(placed.json["lines"][0]["pick_point"].as_str().unwrap())
+        .await?;
     app.post_json(
         "/api/staff/picks",
         Some(&picker),
@@ -199,7 +189,7 @@ pub(crate) async fn dispatched(
     .await?
     .expect_ok()?;
     let parcel = placed.json["parcel_point"].as_str().unwrap().to_string();
-    let sender = staff_at(app, &parcel).await?;
+    let sender = app.staff_token(&parcel).await?;
     if placed.json["consolidate"] == true {
         app.post_json(
             &format!("/api/staff/orders/{id}/pack"),
@@ -268,8 +258,8 @@ pub(crate) use locker_test;
 async fn full_cycle(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
     let record = library(app).await?;
     let (here, there) = lockers(app).await?;
-    let reader = borrower(app, providers, "locker").await?;
-    let other = borrower(app, providers, "other").await?;
+    let reader = app.borrower(providers, "locker").await?;
+    let other = app.borrower(providers, "other").await?;
     let order = dispatched(app, &reader, record, &here).await?;
     let id = order["id"].as_i64().unwrap();
     let cell = order["locker_cell"].as_i64().expect("a cell was reserved");
@@ -446,7 +436,7 @@ async fn answer_status(response: reqwest::Response, status: u16) -> anyhow::Resu
 async fn capacity_and_offline(app: &TestApp, providers: &Providers) -> anyhow::Result<()> {
     let record = library(app).await?;
     let (here, there) = lockers(app).await?;
-    let reader = borrower(app, providers, "full").await?;
+    let reader = app.borrower(providers, "full").await?;
     // Every cell of `here` out of order but one, then two orders: the
     // second cannot be dispatched, a locker never gets more books than cells.
     let first = dispatched(app, &reader, record, &here).await?;
@@ -465,7 +455,9 @@ async fn capacity_and_offline(app: &TestApp, providers: &Providers) -> anyhow::R
         .as_str()
         .unwrap()
         .to_string();
-    let picker = staff_at(app, placed.json["lines"][0]["pick_point"].as_str().unwrap()).await?;
+    let picker = app
+        .staff_token(placed.json["lines"][0]["pick_point"].as_str().unwrap())
+        .await?;
     app.post_json(
         "/api/staff/picks",
         Some(&picker),
@@ -473,7 +465,9 @@ async fn capacity_and_offline(app: &TestApp, providers: &Providers) -> anyhow::R
     )
     .await?
     .expect_ok()?;
-    let sender = staff_at(app, placed.json["parcel_point"].as_str().unwrap()).await?;
+    let sender = app
+        .staff_token(placed.json["parcel_point"].as_str().unwrap())
+        .await?;
     if placed.json["consolidate"] == true {
         app.post_json(
             &format!("/api/staff/orders/{id}/pack"),

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use wangjie_e2e::with_providers::{Providers, SignedIn, ALIPAY_APP_ID};
+use wangjie_e2e::with_providers::ALIPAY_APP_ID;
 use wangjie_e2e::{with_providers, Answer, TestApp, ADMIN_TOKEN};
 
 /// Titles with known copies: ORD-1 at B001 and B002, ORD-2 at B002, ORD-3
@@ -52,16 +52,6 @@ async fn library(app: &TestApp) -> anyhow::Result<Vec<i64>> {
     Ok(ids)
 }
 
-/// A staff token for someone working at `point`.
-async fn staff_at(app: &TestApp, point: &str) -> anyhow::Result<String> {
-    app.staff_token(point).await
-}
-
-/// A WeChat reader with Osmanthus credit: a virtual card, quota 10.
-async fn borrower(app: &TestApp, providers: &Providers, name: &str) -> anyhow::Result<SignedIn> {
-    app.borrower(providers, name).await
-}
-
 async fn order(app: &TestApp, token: &str, key: &str, body: Value) -> anyhow::Result<Answer> {
     let response = reqwest::Client::new()
         .post(format!("{}/api/orders", app.url))
@@ -91,7 +81,7 @@ with_providers!(
     an_order_goes_from_placing_to_the_hold_shelf,
     |app, providers| {
         let ids = library(app).await?;
-        let reader = borrower(app, providers, "path").await?;
+        let reader = app.borrower(providers, "path").await?;
         let placed = order(app, &reader.token, "key-1", pickup(&[ids[0]], "B001")).await?;
         assert_eq!(placed.status, 201, "{:?}", placed.json);
         assert_eq!(placed.json["state"], "picking");
@@ -108,8 +98,8 @@ with_providers!(
             .await?;
         assert_eq!(mine.json["orders"].as_array().unwrap().len(), 1);
 
-        let b001 = staff_at(app, "B001").await?;
-        let b002 = staff_at(app, "B002").await?;
+        let b001 = app.staff_token("B001").await?;
+        let b002 = app.staff_token("B002").await?;
         let list = app
             .send(Method::GET, "/api/staff/picklist", Some(&b001), None)
             .await?;
@@ -242,7 +232,7 @@ with_providers!(
     a_set_from_two_branches_meets_at_the_delivery_centre,
     |app, providers| {
         let ids = library(app).await?;
-        let reader = borrower(app, providers, "set").await?;
+        let reader = app.borrower(providers, "set").await?;
         // ORD-1 prefers B003's nearest... either way ORD-2 stands only at B002.
         let placed = order(
             app,
@@ -257,7 +247,7 @@ with_providers!(
         let id = placed.json["id"].as_i64().unwrap();
         for line in placed.json["lines"].as_array().unwrap() {
             let point = line["pick_point"].as_str().unwrap();
-            let token = staff_at(app, point).await?;
+            let token = app.staff_token(point).await?;
             staff_post(
                 app,
                 &token,
@@ -267,7 +257,7 @@ with_providers!(
             .await?
             .expect_ok()?;
         }
-        let dc = staff_at(app, &centre).await?;
+        let dc = app.staff_token(&centre).await?;
         staff_post(
             app,
             &dc,
@@ -295,12 +285,12 @@ with_providers!(
     a_copy_not_on_its_shelf_is_replaced_or_the_line_unfilled,
     |app, providers| {
         let ids = library(app).await?;
-        let reader = borrower(app, providers, "missing").await?;
+        let reader = app.borrower(providers, "missing").await?;
         let placed = order(app, &reader.token, "m-1", pickup(&[ids[2]], "B004")).await?;
         let id = placed.json["id"].as_i64().unwrap();
         let line = placed.json["lines"][0]["id"].as_i64().unwrap();
         assert_eq!(placed.json["lines"][0]["copy_barcode"], "O3-1");
-        let b004 = staff_at(app, "B004").await?;
+        let b004 = app.staff_token("B004").await?;
         let swapped = staff_post(
             app,
             &b004,
@@ -320,7 +310,7 @@ with_providers!(
         )
         .await?
         .assert_problem(403);
-        let b005 = staff_at(app, "B005").await?;
+        let b005 = app.staff_token("B005").await?;
         let gone = staff_post(
             app,
             &b005,
@@ -350,8 +340,8 @@ with_providers!(
     a_reader_cannot_see_or_cancel_another_readers_order,
     |app, providers| {
         let ids = library(app).await?;
-        let a = borrower(app, providers, "a").await?;
-        let b = borrower(app, providers, "b").await?;
+        let a = app.borrower(providers, "a").await?;
+        let b = app.borrower(providers, "b").await?;
         let placed = order(app, &a.token, "a-1", pickup(&[ids[0]], "B001")).await?;
         let id = placed.json["id"].as_i64().unwrap();
         app.send(
@@ -423,7 +413,7 @@ with_providers!(
     |app, providers| {
         let ids = library(app).await?;
         // Door delivery needs Sesame; a virtual card is not enough.
-        let card = borrower(app, providers, "door-card").await?;
+        let card = app.borrower(providers, "door-card").await?;
         let door = json!({ "lines": [ids[0]], "fulfilment": { "kind": "door", "address": "杭州市西湖区文三路 1 号" } });
         order(app, &card.token, "d-0", door.clone())
             .await?
@@ -499,7 +489,7 @@ with_providers!(two_hundred_readers_race_for_ten_copies, |app, providers| {
     let race = ids[3];
     let mut readers = Vec::new();
     for n in 0..200 {
-        readers.push(borrower(app, providers, &format!("race-{n}")).await?);
+        readers.push(app.borrower(providers, &format!("race-{n}")).await?);
     }
     let attempts = readers.iter().enumerate().map(|(n, reader)| {
         let token = reader.token.clone();
