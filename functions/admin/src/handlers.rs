@@ -161,7 +161,7 @@ pub fn list_staff(request: &Request) -> Result<Reply> {
     Ok(Reply::json(200, &json!({ "point": point, "staff": staff })))
 }
 
-/// `POST /admin/jobs/run?job=all|due_soon|overdue|pickup_expiry|suspensions|stats`:
+/// `POST /admin/jobs/run?job=all|due_soon|overdue|pickup_expiry|suspensions|stats|lockers_offline|retention`:
 /// the scheduled jobs for schedulers without the cron plugin (a SpinKube
 /// CronJob); the same code as the `jobs` component, safe to run twice.
 pub fn run_jobs(request: &Request) -> Result<Reply> {
