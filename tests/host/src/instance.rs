@@ -310,7 +310,8 @@ mod tests {
         assert!(is_supported_import("wasi:http/types@0.2.0"));
         assert!(is_supported_import("wasi:io/streams@0.2.6"));
         assert!(!is_supported_import("wasi:http/types@0.3.0"));
-        assert!(!is_supported_import("wasi:keyvalue/store@0.2.0-draft2"));
+        assert!(is_supported_import("wasi:keyvalue/atomics@0.2.0-draft2"));
+        assert!(!is_supported_import("wasi:keyvalue/batch@0.2.0-draft2"));
         assert!(!is_supported_import("fermyon:spin/mqtt@2.0.0"));
     }
 }

@@ -8,6 +8,8 @@ wasmtime::component::bindgen!({
     imports: { default: async | trappable },
     with: {
         "fermyon:spin/key-value.store": super::key_value::KvStore,
+        "wasi:keyvalue/store.bucket": super::key_value::KvStore,
+        "wasi:keyvalue/atomics.cas": super::wasi_keyvalue::Cas,
         "fermyon:spin/sqlite.connection": super::sqlite::SqliteConnection,
         "spin:postgres/postgres.connection": super::postgres::PgConnection,
     },

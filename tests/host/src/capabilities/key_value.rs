@@ -25,6 +25,18 @@ pub trait KeyValueBackend: Send + Sync {
     async fn delete(&self, store: &str, key: &str) -> anyhow::Result<()>;
     async fn exists(&self, store: &str, key: &str) -> anyhow::Result<bool>;
     async fn get_keys(&self, store: &str) -> anyhow::Result<Vec<String>>;
+    /// Adds `delta` to the key's number (0 when absent) and returns it;
+    /// stored as decimal text, as Redis's INCRBY stores it.
+    async fn increment(&self, store: &str, key: &str, delta: i64) -> anyhow::Result<i64>;
+    /// Writes `value` only if the key holds `expected` (`None`: absent);
+    /// `false` when it held something else. Atomic.
+    async fn swap_if(
+        &self,
+        store: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> anyhow::Result<bool>;
     /// Called on every `open`, for backends that connect lazily.
     async fn ready(&self) -> anyhow::Result<()> {
         Ok(())
@@ -42,7 +54,7 @@ fn other(err: anyhow::Error) -> Error {
 }
 
 impl Capabilities {
-    fn kv_store(
+    pub(super) fn kv_store(
         &self,
         store: &Resource<KvStore>,
     ) -> wasmtime::Result<(Arc<dyn KeyValueBackend>, String)> {
@@ -120,6 +132,13 @@ impl HostStore for Capabilities {
     }
 
     async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
+        self.close_store(store)
+    }
+}
+
+impl Capabilities {
+    /// Drops a store or bucket: both count against [`MAX_OPEN_STORES`].
+    pub(super) fn close_store(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
         self.table.delete(store)?;
         self.kv_open = self.kv_open.saturating_sub(1);
         Ok(())

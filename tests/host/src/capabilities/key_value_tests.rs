@@ -2,7 +2,7 @@
 //! Redis at 127.0.0.1:6379 (keys under a unique prefix, removed after).
 
 use super::super::bindings::fermyon::spin::key_value::{Error, HostStore};
-use super::super::test_support::{capabilities, grants, unique};
+use super::super::test_support::{capabilities, grants, redis_config, unique};
 use super::super::{Capabilities, KeyValueStoreConfig, RuntimeConfig};
 use std::time::{Duration, Instant};
 use wasmtime::component::Resource;
@@ -213,15 +213,6 @@ async fn check_labels_refuses_undefined_labels() {
     assert!(app
         .check_labels("c", &grants(&[], &["other"], &[]))
         .is_err());
-}
-
-fn redis_config(url: &str) -> RuntimeConfig {
-    let mut config = RuntimeConfig::default();
-    config.key_value_stores.insert(
-        "default".into(),
-        KeyValueStoreConfig::Redis { url: url.into() },
-    );
-    config
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ mod postgres_types;
 mod runtime_config;
 mod sqlite;
 mod variables;
+mod wasi_keyvalue;
 
 pub use key_value::KeyValueBackend;
 pub use runtime_config::{KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig};
@@ -160,6 +161,8 @@ pub const SUPPORTED_IMPORTS: &[&str] = &[
     "fermyon:spin/sqlite@2.0.0",
     "fermyon:spin/variables@2.0.0",
     "spin:postgres/postgres@4.0.0",
+    "wasi:keyvalue/store@0.2.0-draft2",
+    "wasi:keyvalue/atomics@0.2.0-draft2",
 ];
 
 #[cfg(test)]

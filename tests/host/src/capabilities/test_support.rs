@@ -1,7 +1,7 @@
 //! Shared pieces of the capability tests: real backends, temp dirs.
 
 use super::allowed_hosts::AllowedHosts;
-use super::{AppResources, Capabilities, ComponentGrants, RuntimeConfig};
+use super::{AppResources, Capabilities, ComponentGrants, KeyValueStoreConfig, RuntimeConfig};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -37,4 +37,14 @@ pub fn unique(prefix: &str) -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
     format!("{prefix}_{}_{nanos}", std::process::id())
+}
+
+/// A runtime config whose `default` key-value store is the Redis at `url`.
+pub fn redis_config(url: &str) -> RuntimeConfig {
+    let mut config = RuntimeConfig::default();
+    config.key_value_stores.insert(
+        "default".into(),
+        KeyValueStoreConfig::Redis { url: url.into() },
+    );
+    config
 }

@@ -123,4 +123,41 @@ impl KeyValueBackend for RedisBackend {
         keys.dedup();
         Ok(keys)
     }
+
+    async fn increment(&self, _store: &str, key: &str, delta: i64) -> Result<i64> {
+        self.run(|mut c| async move { c.incr::<_, _, i64>(key, delta).await })
+            .await
+    }
+
+    async fn swap_if(
+        &self,
+        _store: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool> {
+        // One script, so the comparison and the write are one step for the
+        // server; GET answers false for an absent key.
+        let script = redis::Script::new(
+            "local now = redis.call('GET', KEYS[1]) \
+             if ARGV[1] == '0' then if now then return 0 end \
+             elseif now ~= ARGV[2] then return 0 end \
+             redis.call('SET', KEYS[1], ARGV[3]) return 1",
+        );
+        let (present, expected) = match expected {
+            Some(bytes) => ("1", bytes),
+            None => ("0", &[][..]),
+        };
+        self.run(|mut c| async move {
+            script
+                .key(key)
+                .arg(present)
+                .arg(expected)
+                .arg(value)
+                .invoke_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .map(|swapped| swapped == 1)
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::KeyValueBackend;
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -139,4 +139,66 @@ impl KeyValueBackend for SqliteBackend {
         })
         .await
     }
+
+    async fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64> {
+        let (store, owned_key) = (store.to_owned(), key.to_owned());
+        let outcome = self
+            .with(move |c| {
+                // IMMEDIATE: another process sharing the file waits for us.
+                let tx = Transaction::new_unchecked(c, TransactionBehavior::Immediate)?;
+                let old = match read(&tx, &store, &owned_key)? {
+                    None => 0,
+                    Some(bytes) => match std::str::from_utf8(&bytes).ok().map(str::parse::<i64>) {
+                        Some(Ok(number)) => number,
+                        _ => return Ok(None),
+                    },
+                };
+                let Some(new) = old.checked_add(delta) else {
+                    return Ok(None);
+                };
+                write(&tx, &store, &owned_key, new.to_string().as_bytes())?;
+                tx.commit()?;
+                Ok(Some(new))
+            })
+            .await?;
+        outcome.ok_or_else(|| {
+            anyhow::anyhow!("key {key:?} does not hold a number that {delta} can be added to")
+        })
+    }
+
+    async fn swap_if(
+        &self,
+        store: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool> {
+        let (store, key, value) = (store.to_owned(), key.to_owned(), value.to_vec());
+        let expected = expected.map(<[u8]>::to_vec);
+        self.with(move |c| {
+            let tx = Transaction::new_unchecked(c, TransactionBehavior::Immediate)?;
+            if read(&tx, &store, &key)? != expected {
+                return Ok(false);
+            }
+            write(&tx, &store, &key, &value)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+}
+
+fn read(c: &Connection, store: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+        .query_row([store, key], |row| row.get::<_, Vec<u8>>(0))
+        .optional()
+}
+
+fn write(c: &Connection, store: &str, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (store, key) DO UPDATE SET value = ?3",
+    )?
+    .execute(rusqlite::params![store, key, value])
+    .map(drop)
 }

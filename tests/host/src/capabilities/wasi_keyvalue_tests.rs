@@ -1,0 +1,143 @@
+//! `wasi:keyvalue` store and atomics against real backends: a SQLite file
+//! in a temp dir, and the Redis at 127.0.0.1:6379 (keys under a unique
+//! prefix, removed after).
+
+use super::super::bindings::wasi::keyvalue::atomics::{CasError, Host as _, HostCas};
+use super::super::bindings::wasi::keyvalue::store::{Error, Host as _, HostBucket};
+use super::super::test_support::{capabilities, grants, redis_config, unique};
+use super::super::{Capabilities, RuntimeConfig};
+use super::KvStore;
+use wasmtime::component::Resource;
+
+fn borrow(bucket: &Resource<KvStore>) -> Resource<KvStore> {
+    Resource::new_borrow(bucket.rep())
+}
+
+/// increment, then the three ways of a compare-and-swap: written, refused
+/// with a fresh handle after another write, and on an absent key.
+async fn exercise(caps: &mut Capabilities, bucket: &Resource<KvStore>, prefix: &str) {
+    let (n, s) = (format!("{prefix}:n"), format!("{prefix}:s"));
+    for (delta, want) in [(1, 1), (41, 42), (-2, 40)] {
+        let got = caps
+            .increment(borrow(bucket), n.clone(), delta)
+            .await
+            .expect("no trap");
+        assert_eq!(got.expect("increment"), want);
+    }
+    let got = caps.get(borrow(bucket), n.clone()).await.expect("no trap");
+    assert_eq!(got.expect("get").as_deref(), Some(&b"40"[..]));
+
+    // Absent key: a swap from "nothing" writes.
+    let cas = caps
+        .new(borrow(bucket), s.clone())
+        .await
+        .expect("no trap")
+        .expect("cas");
+    assert_eq!(
+        caps.current(Resource::new_borrow(cas.rep()))
+            .await
+            .expect("no trap")
+            .expect("current"),
+        None
+    );
+    caps.swap(cas, b"one".to_vec())
+        .await
+        .expect("no trap")
+        .expect("first swap");
+
+    // Someone writes between our read and our swap: refused, nothing lost.
+    let cas = caps
+        .new(borrow(bucket), s.clone())
+        .await
+        .expect("no trap")
+        .expect("cas");
+    caps.set(borrow(bucket), s.clone(), b"theirs".to_vec())
+        .await
+        .expect("no trap")
+        .expect("set");
+    let fresh = match caps.swap(cas, b"ours".to_vec()).await.expect("no trap") {
+        Err(CasError::CasFailed(fresh)) => fresh,
+        other => panic!("expected cas-failed, got {:?}", other.map_err(|_| "error")),
+    };
+    let seen = caps
+        .current(Resource::new_borrow(fresh.rep()))
+        .await
+        .expect("no trap");
+    assert_eq!(seen.expect("current").as_deref(), Some(&b"theirs"[..]));
+    caps.swap(fresh, b"ours".to_vec())
+        .await
+        .expect("no trap")
+        .expect("retried swap");
+    let got = caps.get(borrow(bucket), s.clone()).await.expect("no trap");
+    assert_eq!(got.expect("get").as_deref(), Some(&b"ours"[..]));
+
+    // A swap from "nothing" on a key someone created is refused.
+    caps.delete(borrow(bucket), s.clone())
+        .await
+        .expect("no trap")
+        .expect("delete");
+    let cas = caps
+        .new(borrow(bucket), s.clone())
+        .await
+        .expect("no trap")
+        .expect("cas");
+    caps.set(borrow(bucket), s.clone(), b"first".to_vec())
+        .await
+        .expect("no trap")
+        .expect("set");
+    assert!(matches!(
+        caps.swap(cas, b"second".to_vec()).await.expect("no trap"),
+        Err(CasError::CasFailed(_))
+    ));
+
+    let text = caps
+        .increment(borrow(bucket), s.clone(), 1)
+        .await
+        .expect("no trap");
+    assert!(text.is_err(), "incrementing text must fail");
+    for key in [n, s] {
+        caps.delete(borrow(bucket), key)
+            .await
+            .expect("no trap")
+            .expect("delete");
+    }
+}
+
+#[tokio::test]
+async fn atomics_on_the_default_sqlite_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut caps = capabilities(
+        &RuntimeConfig::default(),
+        dir.path(),
+        grants(&["default"], &[], &[]),
+    )
+    .await;
+    let bucket = caps
+        .open("default".into())
+        .await
+        .expect("no trap")
+        .expect("open");
+    exercise(&mut caps, &bucket, "k").await;
+    HostBucket::drop(&mut caps, bucket).await.expect("drop");
+}
+
+#[tokio::test]
+async fn atomics_on_redis() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = redis_config("redis://127.0.0.1:6379");
+    let mut caps = capabilities(&config, dir.path(), grants(&["default"], &[], &[])).await;
+    let bucket = caps
+        .open("default".into())
+        .await
+        .expect("no trap")
+        .expect("open");
+    exercise(&mut caps, &bucket, &unique("wasi_kv_test")).await;
+}
+
+#[tokio::test]
+async fn an_ungranted_bucket_is_access_denied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut caps = capabilities(&RuntimeConfig::default(), dir.path(), grants(&[], &[], &[])).await;
+    let opened = caps.open("default".into()).await.expect("no trap");
+    assert!(matches!(opened, Err(Error::AccessDenied)));
+}
