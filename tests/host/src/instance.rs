@@ -150,8 +150,13 @@ fn config(pooling: bool) -> Config {
             .max_tables_per_module(2)
             .max_memories_per_module(2)
             .max_memory_size(4 << 30)
-            .linear_memory_keep_resident(2 * MB)
-            .table_keep_resident(MB / 2);
+            // Nothing kept resident: an instance's memory goes back with
+            // madvise, not a memset of its first megabytes. Measured on
+            // the locker heartbeat (docs/benchmarks.md): 2 MB kept was 18%
+            // of the host's CPU in memset, and 0.66 ms of host CPU per
+            // heartbeat against 0.62 ms with nothing kept.
+            .linear_memory_keep_resident(0)
+            .table_keep_resident(0);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
