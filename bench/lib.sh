@@ -43,7 +43,8 @@ stop_host() {
 trap stop_host EXIT
 
 # Starts the host on $DB with the bench's admin token and session key (and
-# any other SPIN_VARIABLE_* the caller exported); returns once it answers.
+# any other SPIN_VARIABLE_* the caller exported), and the runtime config
+# file $RUNTIME_CONFIG if set; returns once it answers.
 start_host() {
   stop_host
   SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
@@ -51,7 +52,8 @@ start_host() {
     SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
     SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef" \
     "${HOST_BIN:-target/release/wangjie-host}" up -f spin.toml --listen "127.0.0.1:$PORT" \
-    --state-dir "$OUT/state" >>"$OUT/host.log" 2>&1 &
+    --state-dir "$OUT/state" ${RUNTIME_CONFIG:+--runtime-config-file "$RUNTIME_CONFIG"} \
+    >>"$OUT/host.log" 2>&1 &
   HOST_PID=$!
   for _ in $(seq 1 600); do
     # Any answer will do: health is 503 until the schema is migrated.

@@ -2,9 +2,10 @@
 # The locker benchmark of issue 6 (docs/benchmarks.md): heartbeats per
 # second the release local host sustains on PostgreSQL from the locker
 # simulator (tools/locker-sim: signed 240-cell heartbeats, back to back,
-# CONC in flight), beside pgbench running the statements one heartbeat
-# executes (shared/src/locker/store.rs) with the same clients, in the same
-# run. Not a timed test.
+# CONC in flight), how many of them reached the database, and beside it
+# pgbench running the statements a heartbeat that does executes
+# (shared/src/locker/store.rs) with the same clients, in the same run. Not
+# a timed test.
 #
 #   bench/lockers.sh
 #
@@ -15,6 +16,11 @@
 #   OUT=/tmp/wangjie-lockers-bench
 #   HOST_BIN=target/release/wangjie-host  SIM_BIN=target/release/wangjie-locker-sim
 #       (set both to reuse binaries built elsewhere; unset, they are built here)
+#   RUNTIME_CONFIG=runtime-config/local-redis.toml   the key-value store, where
+#       steady heartbeats land (locker::beat_cache): the local Redis, as in
+#       production; set it empty for the default SQLite file. The lockers'
+#       keys (locker-beat/*, locker-changed/*) in that Redis are deleted first:
+#       they describe a database this script has just replaced.
 #
 # Needs: cargo, PostgreSQL client tools (createdb, psql, pgbench) and a
 # local server with trust auth, python3, curl. Talks only to 127.0.0.1.
@@ -27,6 +33,7 @@ PORT="${PORT:-3300}"
 EXTRA_LOCKERS="${EXTRA_LOCKERS:-961}"
 DB="${DB:-wangjie_lockers_bench}"
 OUT="${OUT:-/tmp/wangjie-lockers-bench}"
+RUNTIME_CONFIG="${RUNTIME_CONFIG-runtime-config/local-redis.toml}"
 source bench/lib.sh
 export SPIN_VARIABLE_LOCKER_MASTER_KEY="bench-locker-master-$TOKEN-0123456789abcdef"
 MASTER="$SPIN_VARIABLE_LOCKER_MASTER_KEY"
@@ -36,6 +43,11 @@ build_release wangjie-locker-sim
 SIM_BIN="${SIM_BIN:-target/release/wangjie-locker-sim}"
 
 fresh_db
+if [[ -n "$RUNTIME_CONFIG" ]]; then
+  for pattern in 'locker-beat/*' 'locker-changed/*'; do
+    redis-cli --scan --pattern "$pattern" | xargs -r -n 500 redis-cli DEL >/dev/null
+  done
+fi
 start_host
 admin /admin/migrate >/dev/null
 admin "/admin/demo?records=1000&readers=10" >/dev/null
@@ -53,14 +65,26 @@ psqlq -c "VACUUM ANALYZE"
 lockers=$(psqlq -c "SELECT count(*) FROM service_points WHERE locker_generation IS NOT NULL")
 echo "$lockers lockers, $(psqlq -c "SELECT count(*) FROM locker_cells") cells"
 
+# Heartbeats that reached the database: rows of service_points updated,
+# read once the host has closed its connections (which flushes their
+# statistics).
+updated() { psqlq -c "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'service_points'"; }
+stop_host
+sleep 1
+before=$(updated)
+start_host
 say "load: heartbeats from the simulator, $CONC in flight, ${WARMUP}s warm-up, ${DURATION}s"
 "$SIM_BIN" --url "$URL" --master-key "$MASTER" --interval 0 \
   --concurrency "$CONC" --warmup "$WARMUP" --duration "$DURATION" | tee "$OUT/http.txt"
+stop_host
+sleep 1
+echo "heartbeats that reached the database (warm-up and run): $(( $(updated) - before ))" | tee -a "$OUT/http.txt"
 
 say "pgbench: one heartbeat's statements, $CONC clients, ${DURATION}s"
-# What store::authenticate and store::heartbeat run for a heartbeat whose
-# cells are those of the heartbeat before (the digest matches, so no cell
-# comparison), with no acks and no pending command: the steady state.
+# What store::authenticate and store::heartbeat run for a heartbeat that
+# reaches the database with the cells of the one before (the digest
+# matches, so no cell comparison), no acks and no pending command. Steady
+# heartbeats (locker::beat_cache) run none of it.
 now_ms=$(( $(date +%s) * 1000 ))
 cat > "$OUT/heartbeat.sql" <<SQL
 \\set n random(1, $EXTRA_LOCKERS)

@@ -19,6 +19,7 @@ pub mod events;
 pub mod geo;
 pub mod health;
 pub mod jobs;
+pub mod kv;
 pub mod loans;
 pub mod locker;
 pub mod notices;

@@ -13,6 +13,9 @@ pub struct Request {
     pub method: http::Method,
     /// The path, without the query.
     pub path: String,
+    /// The request target as sent: the path and `?query` if any (what a
+    /// locker signs).
+    pub target: String,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     /// The body bytes.
@@ -34,6 +37,7 @@ impl Request {
         Request {
             method,
             path: path.to_string(),
+            target: path_with_query.to_string(),
             query: form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect(),

@@ -19,7 +19,7 @@ pub(crate) fn now() -> i64 {
         .as_millis() as i64
 }
 
-fn nonce() -> String {
+pub(crate) fn nonce() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
@@ -28,15 +28,15 @@ async fn answer(response: reqwest::Response) -> anyhow::Result<Answer> {
 }
 
 /// How a test request is signed.
-struct Signing<'a> {
-    id: &'a str,
-    master: &'a str,
-    at_ms: i64,
-    nonce: String,
+pub(crate) struct Signing<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) master: &'a str,
+    pub(crate) at_ms: i64,
+    pub(crate) nonce: String,
 }
 
 impl<'a> Signing<'a> {
-    fn good(id: &'a str) -> Self {
+    pub(crate) fn good(id: &'a str) -> Self {
         Signing {
             id,
             master: MASTER,
@@ -47,7 +47,7 @@ impl<'a> Signing<'a> {
 }
 
 /// A signed `POST /api/lockers/{path_id}/{what}`.
-async fn signed(
+pub(crate) async fn signed(
     app: &TestApp,
     path_id: &str,
     what: &str,
@@ -66,7 +66,7 @@ async fn signed(
     answer(request.body(bytes).send().await?).await
 }
 
-fn beat(acks: Value, clock_ms: i64) -> Value {
+pub(crate) fn beat(acks: Value, clock_ms: i64) -> Value {
     json!({
         "clock_ms": clock_ms,
         "cells": [],
@@ -75,7 +75,7 @@ fn beat(acks: Value, clock_ms: i64) -> Value {
     })
 }
 
-async fn heartbeat(app: &TestApp, id: &str) -> anyhow::Result<Answer> {
+pub(crate) async fn heartbeat(app: &TestApp, id: &str) -> anyhow::Result<Answer> {
     signed(
         app,
         id,
@@ -84,6 +84,25 @@ async fn heartbeat(app: &TestApp, id: &str) -> anyhow::Result<Answer> {
         &Signing::good(id),
     )
     .await
+}
+
+/// A heartbeat from locker `id` with its clock 2 minutes slow: the answer
+/// must carry a `sync_clock` first.
+pub(crate) async fn skewed_heartbeat(app: &TestApp, id: &str) -> anyhow::Result<Answer> {
+    let answer = signed(
+        app,
+        id,
+        "heartbeat",
+        &beat(json!([]), now() - 120_000),
+        &Signing::good(id),
+    )
+    .await?;
+    assert_eq!(
+        answer.json["commands"][0]["kind"], "sync_clock",
+        "{:?}",
+        answer.json
+    );
+    Ok(answer)
 }
 
 /// Sends `events` from locker `id`; the outcome of each.
@@ -360,19 +379,7 @@ async fn full_cycle(app: &TestApp, providers: &Providers) -> anyhow::Result<()> 
     // A fault is recorded; a locker clock 2 minutes off is told the time.
     let fault = json!([{ "event_id": "f-1", "at_ms": now(), "kind": "fault", "cell": 240, "code": "LOCK_JAM", "detail": "lock did not engage" }]);
     assert_eq!(events(app, &here, fault).await?, ["recorded"]);
-    let skewed = signed(
-        app,
-        &here,
-        "heartbeat",
-        &beat(json!([]), now() - 120_000),
-        &Signing::good(&here),
-    )
-    .await?;
-    assert_eq!(
-        skewed.json["commands"][0]["kind"], "sync_clock",
-        "{:?}",
-        skewed.json
-    );
+    skewed_heartbeat(app, &here).await?;
     Ok(())
 }
 locker_test!(an_order_goes_through_a_locker_and_back, full_cycle);

@@ -10,6 +10,7 @@ mod import;
 mod jobs;
 mod loans;
 mod locker_sim;
+mod locker_steady;
 mod lockers;
 mod notices;
 mod orders;

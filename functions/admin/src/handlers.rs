@@ -170,7 +170,8 @@ pub fn run_jobs(request: &Request) -> Result<Reply> {
     let settings = jobs::settings_from_variables()?;
     let db = db::connect()?;
     migrate::ensure_current(db.as_ref())?;
-    let report = jobs::run(db.as_ref(), job, &settings, now_ms())?;
+    let kv = kv::open_default()?;
+    let report = jobs::run(db.as_ref(), &kv, job, &settings, now_ms())?;
     Ok(Reply::json(200, &report))
 }
 
@@ -181,7 +182,11 @@ pub fn lockers_offline(request: &Request) -> Result<Reply> {
     let after_ms = request
         .parse_param::<i64>("after_ms", "milliseconds")?
         .unwrap_or(3 * i64::from(wangjie_shared::locker::store::NEXT_HEARTBEAT_S) * 1000);
-    let lockers =
-        wangjie_shared::locker::store::mark_offline(db::connect()?.as_ref(), now_ms(), after_ms)?;
+    let lockers = wangjie_shared::locker::store::mark_offline(
+        db::connect()?.as_ref(),
+        &kv::open_default()?,
+        now_ms(),
+        after_ms,
+    )?;
     Ok(Reply::json(200, &json!({ "lockers": lockers })))
 }

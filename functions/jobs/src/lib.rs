@@ -29,7 +29,14 @@ fn run(timestamp: u64) -> wangjie_shared::Result<()> {
     let settings = jobs::settings_from_variables()?;
     let db = db::connect()?;
     wangjie_shared::db::migrate::ensure_current(db.as_ref())?;
-    let report = jobs::run(db.as_ref(), Job::All, &settings, wangjie_shared::now_ms())?;
+    let kv = wangjie_shared::spin::kv::open_default()?;
+    let report = jobs::run(
+        db.as_ref(),
+        &kv,
+        Job::All,
+        &settings,
+        wangjie_shared::now_ms(),
+    )?;
     println!(
         "jobs at {timestamp}: {}",
         serde_json::to_string(&report).unwrap_or_default()

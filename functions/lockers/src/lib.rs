@@ -6,11 +6,13 @@
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
+use wangjie_shared::locker::beat_cache::{self, Admission, Synced};
 use wangjie_shared::locker::events_store::{self, EventSettings};
 use wangjie_shared::locker::query::{self, Query};
-use wangjie_shared::locker::{store, EventBatch, Heartbeat};
+use wangjie_shared::locker::{store, EventBatch, Heartbeat, VerifiedRequest};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
+use wangjie_shared::spin::kv::Bucket;
 use wangjie_shared::spin::{config, db, session};
 use wangjie_shared::{now_ms, Error, Result};
 
@@ -44,33 +46,66 @@ fn route(request: &Request) -> Result<Reply> {
     }
 }
 
-/// Verifies the locker's signature and nonce; returns the database.
+/// Verifies the locker's signature and time, touching no store. The path
+/// signed is the request target, `?query` included.
+fn verify(request: &Request, locker: &str, now: i64) -> Result<VerifiedRequest> {
+    let master = config::optional("locker_master_key")?.unwrap_or_default();
+    store::verify(
+        &master,
+        locker,
+        |name| request.header(name),
+        request.method.as_str(),
+        &request.target,
+        &request.body,
+        now,
+    )
+}
+
+/// Verifies the locker's signature and its nonce in SQL; returns the
+/// database.
 fn authenticate(
     request: &Request,
     locker: &str,
     now: i64,
 ) -> Result<Box<dyn wangjie_shared::db::Db>> {
-    let master = config::optional("locker_master_key")?.unwrap_or_default();
+    let verified = verify(request, locker, now)?;
     let db = db::connect()?;
-    store::authenticate(
-        db.as_ref(),
-        &master,
-        locker,
-        |name| request.header(name),
-        request.method.as_str(),
-        &request.path,
-        &request.body,
-        now,
-    )?;
+    store::remember_nonce(db.as_ref(), &verified)?;
     Ok(db)
 }
 
-/// `POST /api/lockers/{id}/heartbeat`: 200 with the pending commands.
+/// `POST /api/lockers/{id}/heartbeat`: 200 with the pending commands. Its
+/// nonce is checked in the key-value store, and a heartbeat that says what
+/// the last one the database took said is answered from there
+/// (`beat_cache`).
 fn heartbeat(request: &Request, locker: &str) -> Result<Reply> {
     let now = now_ms();
-    let db = authenticate(request, locker, now)?;
+    let verified = verify(request, locker, now)?;
     let beat = Heartbeat::parse(&request.body)?;
-    let reply = store::heartbeat(db.as_ref(), locker, &beat, now)?;
+    beat.validate()?;
+    let digest = beat_cache::beat_digest(&beat, locker, now);
+    let kv = Bucket::open_default()?;
+    let admission = beat_cache::admit(
+        &kv,
+        locker,
+        &verified.nonce,
+        verified.nonce_expires_at_ms,
+        &digest,
+        !beat.acks.is_empty(),
+        now,
+    )?;
+    let reply = match admission {
+        Admission::Steady => store::steady_reply(&beat, now),
+        Admission::Sync { change } => {
+            let reply = store::heartbeat(db::connect()?.as_ref(), locker, &beat, now)?;
+            // Commands a clock sync aside are stored; while any waits,
+            // every heartbeat goes to the database to carry it again.
+            let stored = reply.commands.iter().any(|c| !c.id.starts_with("t-"));
+            let synced = (!stored).then_some(Synced { digest, change });
+            beat_cache::synced(&kv, locker, synced, now)?;
+            reply
+        }
+    };
     Ok(Reply::json(200, &reply))
 }
 
@@ -112,6 +147,7 @@ fn pickup(request: &Request, locker: &str) -> Result<Reply> {
     let body: PickupBody = request.json()?;
     let db = db::connect()?;
     let cell = store::request_pickup(db.as_ref(), locker, claims.reader_id, body.order_id, now)?;
+    beat_cache::note_change(&Bucket::open_default()?, locker)?;
     Ok(Reply::json(
         202,
         &serde_json::json!({ "order_id": body.order_id, "point_code": locker, "cell": cell, "state": "queued" }),

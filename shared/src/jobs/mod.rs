@@ -13,6 +13,7 @@ mod retention;
 mod stats;
 
 use crate::db::Db;
+use crate::kv::Kv;
 use crate::{Error, Result};
 use serde::Serialize;
 
@@ -166,8 +167,9 @@ pub struct Report {
     pub wechat_messages_pruned: u64,
 }
 
-/// Runs `job` (or all of them) at `now_ms`.
-pub fn run(db: &dyn Db, job: Job, settings: &Settings, now_ms: i64) -> Result<Report> {
+/// Runs `job` (or all of them) at `now_ms`. The key-value store is where
+/// lockers' steady heartbeats land ([`crate::locker::beat_cache`]).
+pub fn run(db: &dyn Db, kv: &dyn Kv, job: Job, settings: &Settings, now_ms: i64) -> Result<Report> {
     let mut report = Report::default();
     if job.includes(Job::DueSoon) {
         report.due_soon = loans::due_soon(db, settings, now_ms)?;
@@ -176,14 +178,14 @@ pub fn run(db: &dyn Db, job: Job, settings: &Settings, now_ms: i64) -> Result<Re
         report.overdue = loans::overdue(db, settings, now_ms)?;
     }
     if job.includes(Job::PickupExpiry) {
-        report.pickup_expired = pickup::expire(db, settings.batch, now_ms)?;
+        report.pickup_expired = pickup::expire(db, kv, settings.batch, now_ms)?;
     }
     if job.includes(Job::Suspensions) {
         report.suspended = loans::suspend(db, settings, now_ms)?;
     }
     if job.includes(Job::LockersOffline) {
         report.lockers_offline =
-            crate::locker::store::mark_offline(db, now_ms, settings.locker_offline_after_ms)?;
+            crate::locker::store::mark_offline(db, kv, now_ms, settings.locker_offline_after_ms)?;
     }
     if job.includes(Job::Retention) {
         (report.scores_cleared, report.wechat_messages_pruned) =

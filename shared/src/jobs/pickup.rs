@@ -11,14 +11,16 @@
 //! copy.
 
 use crate::db::{in_transaction, Db};
-use crate::locker::{store as lockers, CommandKind};
+use crate::kv::Kv;
+use crate::locker::{beat_cache, store as lockers, CommandKind};
 use crate::orders::log;
 use crate::orders::state::{self, OrderState, Transition};
 use crate::Result;
 
 /// Expires up to `batch` orders at a time until none is left. Returns how
-/// many expired in this run.
-pub fn expire(db: &dyn Db, batch: i64, now_ms: i64) -> Result<u64> {
+/// many expired in this run. A locker given a command has its change noted
+/// once the order's transaction committed.
+pub fn expire(db: &dyn Db, kv: &dyn Kv, batch: i64, now_ms: i64) -> Result<u64> {
     let mut expired = 0;
     loop {
         let rows = db.query(
@@ -37,6 +39,9 @@ pub fn expire(db: &dyn Db, batch: i64, now_ms: i64) -> Result<u64> {
             };
             if expire_one(db, &order, now_ms)? {
                 changed += 1;
+                if let (Some(point), Some(_)) = (&order.point, order.cell) {
+                    beat_cache::note_change(kv, point)?;
+                }
             }
         }
         expired += changed;

@@ -14,6 +14,7 @@
 //! - [`store`]: secrets, the nonce guard, heartbeats, commands, offline
 //!   detection in SQL; [`events_store`]: applying events.
 
+pub mod beat_cache;
 pub mod events;
 pub mod events_store;
 pub mod messages;

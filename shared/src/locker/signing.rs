@@ -164,6 +164,8 @@ pub struct VerifiedRequest {
     pub locker_id: String,
     /// When it signed, epoch milliseconds.
     pub timestamp_ms: i64,
+    /// Its `X-Locker-Nonce`.
+    pub nonce: String,
     /// `locker:nonce:{locker_id}:{nonce}`.
     pub nonce_key: String,
     /// The first instant the request would be refused for its age anyway,
@@ -251,6 +253,7 @@ impl LockerHeaders {
         Ok(VerifiedRequest {
             locker_id: self.locker_id.clone(),
             timestamp_ms: self.timestamp_ms,
+            nonce: self.nonce.clone(),
             nonce_key: format!("locker:nonce:{}:{}", self.locker_id, self.nonce),
             nonce_expires_at_ms: self.timestamp_ms.saturating_add(window_ms),
         })

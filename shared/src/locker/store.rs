@@ -12,8 +12,9 @@ use super::messages::{
     AckOutcome, CellState, Command, CommandKind, Heartbeat, HeartbeatReply, MAX_CELL,
 };
 use super::signing::{LockerHeaders, LockerSecret, VerifiedRequest};
-use super::DEFAULT_WINDOW_MS;
+use super::{beat_cache, DEFAULT_WINDOW_MS};
 use crate::db::{Db, Value};
+use crate::kv::Kv;
 use crate::orders::{log, view};
 use crate::{Error, Result};
 use hmac::{Hmac, Mac};
@@ -44,13 +45,12 @@ pub fn derive_secret(master_key: &str, locker_id: &str) -> Result<LockerSecret> 
     LockerSecret::new(hex.as_bytes())
 }
 
-/// Authenticates a locker request to `/api/lockers/{path_id}/...`: the
-/// headers must name `path_id`, the point must have a locker (else the same
-/// 401 as a bad signature), the signature and time must verify, and the
-/// nonce must be new (a reused one is a 409 conflict).
+/// Verifies a locker request to `/api/lockers/{path_id}/...` without
+/// touching any store: the headers must name `path_id`, and the signature
+/// and time must verify. The nonce is the caller's to check
+/// ([`remember_nonce`], or the heartbeat's [`super::beat_cache::admit`]).
 #[allow(clippy::too_many_arguments)]
-pub fn authenticate<'a>(
-    db: &dyn Db,
+pub fn verify<'a>(
     master_key: &str,
     path_id: &str,
     header: impl Fn(&str) -> Option<&'a str>,
@@ -60,25 +60,37 @@ pub fn authenticate<'a>(
     now_ms: i64,
 ) -> Result<VerifiedRequest> {
     let headers = LockerHeaders::parse(header)?;
-    let unknown = Error::BadSignature {
-        what: "locker request",
-    };
     if headers.locker_id != path_id {
-        return Err(unknown);
+        return Err(unknown_locker());
     }
     // The secret is derived, not looked up: the signature is checked before
-    // any statement runs, so a forger costs the database nothing.
+    // any store is read, so a forger costs nothing but this.
     let secret = derive_secret(master_key, path_id)?;
-    let verified = headers.verify(&secret, method, target, body, now_ms, DEFAULT_WINDOW_MS)?;
-    // One statement on the hot path: the nonce is remembered only for a
-    // point that has a locker. Expired nonces go in `mark_offline`'s run.
+    headers.verify(&secret, method, target, body, now_ms, DEFAULT_WINDOW_MS)
+}
+
+/// The answer to a locker we do not know, the same as to a bad signature.
+fn unknown_locker() -> Error {
+    Error::BadSignature {
+        what: "locker request",
+    }
+}
+
+/// The nonce of a [`verify`]d request must be new in SQL and the point
+/// must have a locker (else the same 401 as a bad signature); a reused
+/// nonce is a 409 conflict. For events and queries, which go to the
+/// database anyway.
+pub fn remember_nonce(db: &dyn Db, verified: &VerifiedRequest) -> Result<()> {
+    let path_id = verified.locker_id.as_str();
+    // One statement: the nonce is remembered only for a point that has a
+    // locker. Expired nonces go in `mark_offline`'s run.
     let fresh = db.execute(
         "INSERT INTO locker_nonces (point_code, nonce, expires_at_ms) \
          SELECT code, $2, $3 FROM service_points WHERE code = $1 AND locker_generation IS NOT NULL \
          ON CONFLICT DO NOTHING",
         &[
             path_id.into(),
-            headers.nonce.as_str().into(),
+            verified.nonce.as_str().into(),
             verified.nonce_expires_at_ms.into(),
         ],
     )?;
@@ -88,13 +100,13 @@ pub fn authenticate<'a>(
             &[path_id.into()],
         )?;
         if known.first().is_none() {
-            return Err(unknown);
+            return Err(unknown_locker());
         }
         return Err(Error::Conflict(
             "this nonce was used already: sign again with a fresh nonce".into(),
         ));
     }
-    Ok(verified)
+    Ok(())
 }
 
 fn cell_state_name(state: CellState) -> &'static str {
@@ -173,16 +185,15 @@ pub fn heartbeat(
         "UPDATE service_points SET locker_status = 'online', last_heartbeat_at_ms = $1, \
          locker_health = $2, locker_cells_digest = $4, locker_cells_changed_at_ms = CASE \
            WHEN locker_cells_digest = $4 THEN locker_cells_changed_at_ms ELSE $1 END \
-         WHERE code = $3 RETURNING locker_cells_changed_at_ms",
+         WHERE code = $3 AND locker_generation IS NOT NULL RETURNING locker_cells_changed_at_ms",
         &[now_ms.into(), health.into(), locker.into(), digest.into()],
     )?;
-    if changed
-        .first()
-        .map(|r| r.opt_i64("locker_cells_changed_at_ms"))
-        .transpose()?
-        .flatten()
-        == Some(now_ms)
-    {
+    // A heartbeat's nonce is checked in the key-value store, which knows no
+    // points: a signed heartbeat of a point without a locker stops here.
+    let Some(changed) = changed.first() else {
+        return Err(unknown_locker());
+    };
+    if changed.opt_i64("locker_cells_changed_at_ms")? == Some(now_ms) {
         db.execute(
             db.dialect().pick(SQL_CELLS_POSTGRES, SQL_CELLS_SQLITE),
             &[reported.into(), locker.into(), now_ms.into()],
@@ -212,18 +223,26 @@ pub fn heartbeat(
             ],
         )?;
     }
-    let mut commands = pending(db, locker)?;
+    let mut reply = steady_reply(beat, now_ms);
+    reply.commands.splice(0..0, pending(db, locker)?);
+    Ok(reply)
+}
+
+/// The reply to a heartbeat with no stored command pending: only a clock
+/// sync when the locker's clock is off. Not stored: a fresh one in every
+/// reply while the clock is off.
+pub fn steady_reply(beat: &Heartbeat, now_ms: i64) -> HeartbeatReply {
+    let mut commands = Vec::new();
     if beat.clock_ms.abs_diff(now_ms) > CLOCK_SKEW_MS.unsigned_abs() {
-        // Not stored: a fresh one in every reply while the clock is off.
         commands.push(Command {
             id: format!("t-{now_ms}"),
             kind: CommandKind::SyncClock { server_ms: now_ms },
         });
     }
-    Ok(HeartbeatReply {
+    HeartbeatReply {
         commands,
         next_heartbeat_s: NEXT_HEARTBEAT_S,
-    })
+    }
 }
 
 /// The commands of `locker` not yet acknowledged, oldest first.
@@ -301,20 +320,43 @@ pub fn request_pickup(
 /// `after_ms`, so no order is routed there, and logs `locker_offline` on
 /// each order on its way to or waiting in it, for staff. Also forgets the
 /// nonces the time window refuses anyway. Returns the lockers marked.
-pub fn mark_offline(db: &dyn Db, now_ms: i64, after_ms: i64) -> Result<Vec<String>> {
+///
+/// Steady heartbeats reach only the key-value store
+/// ([`super::beat_cache`]): a locker the database last saw too long ago
+/// is asked about there first, and one seen recently gets its time
+/// written back instead of being marked. Each locker marked has its change
+/// noted, so its next heartbeat goes to the database and brings it back.
+pub fn mark_offline(db: &dyn Db, kv: &dyn Kv, now_ms: i64, after_ms: i64) -> Result<Vec<String>> {
     db.execute(
         "DELETE FROM locker_nonces WHERE expires_at_ms < $1",
         &[now_ms.into()],
     )?;
-    let rows = db.query(
-        "UPDATE service_points SET locker_status = 'offline' \
-         WHERE locker_status = 'online' AND (last_heartbeat_at_ms IS NULL OR last_heartbeat_at_ms < $1) \
-         RETURNING code",
-        &[(now_ms - after_ms).into()],
+    let cutoff = now_ms - after_ms;
+    let stale = db.query(
+        "SELECT code FROM service_points WHERE locker_status = 'online' \
+         AND (last_heartbeat_at_ms IS NULL OR last_heartbeat_at_ms < $1) ORDER BY code",
+        &[cutoff.into()],
     )?;
     let mut codes = Vec::new();
-    for row in rows.iter() {
-        codes.push(row.text("code")?.to_string());
+    for row in stale.iter() {
+        let code = row.text("code")?;
+        if let Some(seen) = beat_cache::seen_ms(kv, code)?.filter(|seen| *seen >= cutoff) {
+            db.execute(
+                "UPDATE service_points SET last_heartbeat_at_ms = $2 \
+                 WHERE code = $1 AND (last_heartbeat_at_ms IS NULL OR last_heartbeat_at_ms < $2)",
+                &[code.into(), seen.into()],
+            )?;
+            continue;
+        }
+        // Conditional: a heartbeat the database took since the SELECT wins.
+        let marked = db.execute(
+            "UPDATE service_points SET locker_status = 'offline' WHERE code = $1 \
+             AND locker_status = 'online' AND (last_heartbeat_at_ms IS NULL OR last_heartbeat_at_ms < $2)",
+            &[code.into(), cutoff.into()],
+        )?;
+        if marked == 1 {
+            codes.push(code.to_string());
+        }
     }
     for code in &codes {
         let orders = db.query(
@@ -331,6 +373,7 @@ pub fn mark_offline(db: &dyn Db, now_ms: i64, after_ms: i64) -> Result<Vec<Strin
                 serde_json::json!({ "point": code }),
             )?;
         }
+        beat_cache::note_change(kv, code)?;
     }
     Ok(codes)
 }
