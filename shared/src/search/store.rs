@@ -5,7 +5,7 @@
 //! numbered parameters, never with the reader's text.
 
 use super::index::placeholders;
-use super::query::SearchQuery;
+use super::query::{Group, SearchQuery};
 use super::summary::RecordSummary;
 use crate::db::{Db, Value};
 use crate::geo::Coordinates;
@@ -15,15 +15,34 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The matched set as CTEs: `q` the query's keys with their group (-1 for
-/// bonus keys), `m` each record's score per group, `hits` the records that
-/// match every group, `matched` those that pass the filters.
+/// bonus keys), `d` the records of the driving group (the one with the
+/// fewest postings), `m` each of those records' score per group, its own
+/// postings for the driving group and one index probe per record and key
+/// for the others, `hits` the records that match every group, `matched`
+/// those that pass the filters. A record outside the driving group's
+/// postings cannot match every group, so this is the same set as joining
+/// every key's whole posting list, at the cost of the rarest one.
 const SQL_MATCHED: &str = "WITH q (term, field, grp) AS ({terms}), \
-     m AS (SELECT t.record_id, q.grp, SUM(t.weight) AS w FROM q \
-       JOIN record_terms t ON t.term = q.term AND t.field = q.field GROUP BY t.record_id, q.grp), \
+     d AS (SELECT t.record_id, SUM(t.weight) AS w FROM q \
+       JOIN record_terms t ON t.term = q.term AND t.field = q.field WHERE q.grp = {driver} \
+       GROUP BY t.record_id), \
+     m AS (SELECT record_id, {driver} AS grp, w FROM d \
+       UNION ALL SELECT d.record_id, q.grp, SUM(t.weight) FROM d CROSS JOIN q \
+       JOIN record_terms t ON t.term = q.term AND t.field = q.field AND t.record_id = d.record_id \
+       WHERE q.grp <> {driver} GROUP BY d.record_id, q.grp), \
      hits AS (SELECT record_id, CAST(SUM(w) AS BIGINT) AS score, \
        MAX(CASE WHEN grp < 0 THEN 1 ELSE 0 END) AS exact FROM m GROUP BY record_id \
        HAVING SUM(CASE WHEN grp >= 0 THEN 1 ELSE 0 END) = {groups}), \
      matched AS (SELECT h.record_id, h.score, h.exact FROM hits h WHERE 1 = 1{filters})";
+/// Postings counted per key to choose the driving group: past this a group
+/// is common, and which common group drives matters little.
+const GROUP_SIZE_CAP: i64 = 5_000;
+/// One key's postings, counted up to [`GROUP_SIZE_CAP`] + 1; `{n}` is the
+/// parameter of the term, `{field}` and `{grp}` are ours.
+const SQL_KEY_SIZE: &str =
+    "SELECT {grp} AS grp, (SELECT COUNT(*) FROM (SELECT 1 FROM record_terms \
+     WHERE term = CAST(${n} AS TEXT) AND field = '{field}' LIMIT {cap}) AS p) AS n";
+
 /// The answer in one statement, so that the matched set is computed once
 /// (a CTE used several times is evaluated once): one page in rank order
 /// (exact title matches, then score, then id, so that pages neither repeat
@@ -135,7 +154,7 @@ pub fn search(db: &dyn Db, query: &SearchQuery, facet_sample: i64) -> Result<Sea
     } else {
         Vec::new()
     };
-    let (matched, mut params) = matched_sql(query, &points)?;
+    let (matched, mut params) = matched_sql(query, &points, driving_group(db, query)?)?;
     let n = params.len();
     let answer_sql = SQL_ANSWER
         .replace("{sample}", &facet_sample.to_string())
@@ -192,7 +211,11 @@ pub fn search(db: &dyn Db, query: &SearchQuery, facet_sample: i64) -> Result<Sea
 }
 
 /// The CTEs of the matched set and their parameters.
-fn matched_sql(query: &SearchQuery, points: &[ServicePoint]) -> Result<(String, Vec<Value>)> {
+fn matched_sql(
+    query: &SearchQuery,
+    points: &[ServicePoint],
+    driver: usize,
+) -> Result<(String, Vec<Value>)> {
     let mut params: Vec<Value> = Vec::new();
     let mut terms: Vec<String> = Vec::new();
     let keyed = query
@@ -242,8 +265,43 @@ fn matched_sql(query: &SearchQuery, points: &[ServicePoint]) -> Result<(String, 
     let sql = SQL_MATCHED
         .replace("{terms}", &terms.join(" UNION ALL "))
         .replace("{groups}", &query.groups.len().to_string())
+        .replace("{driver}", &driver.to_string())
         .replace("{filters}", &filters);
     Ok((sql, params))
+}
+
+/// The group with the fewest postings (each key counted up to
+/// [`GROUP_SIZE_CAP`]), in one statement; the first of equals.
+fn driving_group(db: &dyn Db, query: &SearchQuery) -> Result<usize> {
+    if query.groups.len() < 2 {
+        return Ok(0);
+    }
+    let mut params: Vec<Value> = Vec::new();
+    let mut counts: Vec<String> = Vec::new();
+    for (group, Group(keys)) in query.groups.iter().enumerate() {
+        for (term, field) in keys {
+            params.push(Value::Text(term.clone()));
+            counts.push(
+                SQL_KEY_SIZE
+                    .replace("{grp}", &group.to_string())
+                    .replace("{n}", &params.len().to_string())
+                    .replace("{field}", field.as_str())
+                    .replace("{cap}", &(GROUP_SIZE_CAP + 1).to_string()),
+            );
+        }
+    }
+    let mut sizes = vec![0i64; query.groups.len()];
+    for row in db.query(&counts.join(" UNION ALL "), &params)?.iter() {
+        let group = usize::try_from(row.i64("grp")?).map_err(anyhow::Error::from)?;
+        if let Some(size) = sizes.get_mut(group) {
+            *size += row.i64("n")?;
+        }
+    }
+    Ok(sizes
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, n)| (**n, *i))
+        .map_or(0, |(i, _)| i))
 }
 
 /// Whether orders may be routed to this point now: not the delivery
@@ -305,7 +363,7 @@ mod tests {
             ..Default::default()
         };
         let query = SearchQuery::parse(&params).unwrap();
-        let (sql, values) = matched_sql(&query, &[]).unwrap();
+        let (sql, values) = matched_sql(&query, &[], 0).unwrap();
         assert!(!sql.contains("DROP"), "{sql}");
         assert!(values.contains(&Value::Text("三体".into())));
     }
@@ -317,8 +375,23 @@ mod tests {
             ..Default::default()
         };
         let query = SearchQuery::parse(&params).unwrap();
-        let (sql, _) = matched_sql(&query, &[]).unwrap();
+        let (sql, _) = matched_sql(&query, &[], 0).unwrap();
         assert!(sql.contains("ELSE 0 END) = 2)"), "{sql}");
+    }
+
+    #[test]
+    fn the_driving_group_is_the_one_whose_postings_are_read_whole() {
+        let params = SearchParams {
+            q: Some("三体 santi"),
+            ..Default::default()
+        };
+        let query = SearchQuery::parse(&params).unwrap();
+        let (sql, _) = matched_sql(&query, &[], 1).unwrap();
+        assert!(
+            sql.contains("WHERE q.grp = 1 GROUP BY t.record_id"),
+            "{sql}"
+        );
+        assert!(sql.contains("WHERE q.grp <> 1 GROUP BY"), "{sql}");
     }
 
     #[test]
@@ -329,7 +402,7 @@ mod tests {
             ..Default::default()
         };
         let query = SearchQuery::parse(&params).unwrap();
-        let error = matched_sql(&query, &[]).unwrap_err();
+        let error = matched_sql(&query, &[], 0).unwrap_err();
         assert!(error.to_string().starts_with("invalid branch"), "{error}");
     }
 }
