@@ -5,6 +5,7 @@
 mod admin;
 mod credit;
 mod deposit;
+mod door;
 mod edges;
 mod import;
 mod jobs;

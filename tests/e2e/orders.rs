@@ -27,7 +27,7 @@ fn catalogue() -> String {
 }
 
 /// The demo's points and staff, then the test titles; their record ids.
-async fn library(app: &TestApp) -> anyhow::Result<Vec<i64>> {
+pub(crate) async fn library(app: &TestApp) -> anyhow::Result<Vec<i64>> {
     app.load_demo(1, 0).await?.expect_ok()?;
     app.send(
         Method::POST,
@@ -52,7 +52,12 @@ async fn library(app: &TestApp) -> anyhow::Result<Vec<i64>> {
     Ok(ids)
 }
 
-async fn order(app: &TestApp, token: &str, key: &str, body: Value) -> anyhow::Result<Answer> {
+pub(crate) async fn order(
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    body: Value,
+) -> anyhow::Result<Answer> {
     let response = reqwest::Client::new()
         .post(format!("{}/api/orders", app.url))
         .bearer_auth(token)
@@ -63,11 +68,16 @@ async fn order(app: &TestApp, token: &str, key: &str, body: Value) -> anyhow::Re
     Answer::read(response).await
 }
 
-fn pickup(lines: &[i64], point: &str) -> Value {
+pub(crate) fn pickup(lines: &[i64], point: &str) -> Value {
     json!({ "lines": lines, "fulfilment": { "kind": "pickup", "point_code": point } })
 }
 
-async fn staff_post(app: &TestApp, token: &str, path: &str, body: Value) -> anyhow::Result<Answer> {
+pub(crate) async fn staff_post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<Answer> {
     app.send(
         Method::POST,
         path,

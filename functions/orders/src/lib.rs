@@ -1,6 +1,7 @@
 //! The `orders` component: readers place, follow and cancel their orders;
 //! staff run the fulfilment line for their own point (pick list,
-//! scan-to-pick, not on shelf, packing, dispatch, arrival).
+//! scan-to-pick, not on shelf, packing, dispatch, arrival, hand-over,
+//! delivery at the door).
 #![warn(missing_docs)]
 
 mod reader;

@@ -116,7 +116,7 @@ pub fn not_on_shelf(request: &Request, line: i64) -> Result<Reply> {
     Ok(Reply::json(200, &order))
 }
 
-/// `POST /api/staff/orders/{id}/{pack|dispatch|arrive|hand-over}`.
+/// `POST /api/staff/orders/{id}/{pack|dispatch|arrive|hand-over|deliver}`.
 pub fn step(request: &Request, order: i64, step: &str) -> Result<Reply> {
     let db = db::connect()?;
     let staff = signed_in(request, db.as_ref())?;
@@ -128,11 +128,14 @@ pub fn step(request: &Request, order: i64, step: &str) -> Result<Reply> {
             let hold_ms = config::number("pickup_hold_ms", 7 * 24 * 60 * 60 * 1000)? as i64;
             delivery::arrive(db.as_ref(), &staff, order, hold_ms, now)?
         }
-        "hand-over" => {
-            let loan_ms = config::number("loan_period_ms", 30 * 24 * 60 * 60 * 1000)? as i64;
-            delivery::hand_over(db.as_ref(), &staff, order, loan_ms, now)?
-        }
+        "hand-over" => delivery::hand_over(db.as_ref(), &staff, order, loan_ms()?, now)?,
+        "deliver" => delivery::deliver(db.as_ref(), &staff, order, loan_ms()?, now)?,
         _ => return Err(Error::NotFound { what: "route" }),
     };
     Ok(Reply::json(200, &order))
+}
+
+/// How long a loan runs once the reader has the books.
+fn loan_ms() -> Result<i64> {
+    Ok(config::number("loan_period_ms", 30 * 24 * 60 * 60 * 1000)? as i64)
 }

@@ -1,7 +1,8 @@
 //! The parcel's way from the shelves to the reader: packing at the
 //! delivery centre, dispatch (reserving a locker cell when the order goes
 //! to a locker, so a locker never receives more books than it has free
-//! cells), arrival on a hold shelf, and collection, when the loans start.
+//! cells), arrival on a hold shelf, and collection or delivery at the
+//! door, when the loans start.
 
 use super::log;
 use super::state::{self, OrderState, Transition};
@@ -128,10 +129,9 @@ pub fn arrive(
     now_ms: i64,
 ) -> Result<OrderView> {
     let order = view::get(db, order_id)?;
-    let at = order
-        .pickup_point
-        .clone()
-        .ok_or_else(|| Error::Conflict("a door delivery is handed over, not shelved".into()))?;
+    let at = order.pickup_point.clone().ok_or_else(|| {
+        Error::Conflict("a door delivery is not shelved: it is delivered at the door".into())
+    })?;
     staff.must_work_at(&at)?;
     if point::find_point(db, &at)?.is_some_and(|p| p.locker.is_some()) {
         return Err(Error::Conflict("a locker reports its own deposits".into()));
@@ -191,8 +191,36 @@ pub fn collect(
     }
     let from = OrderState::parse(&order.state)?;
     from.next(Transition::Collect)?;
+    start_loans(
+        db,
+        &order,
+        from,
+        Transition::Collect,
+        actor,
+        loan_ms,
+        now_ms,
+    )
+}
+
+/// Moves `order` from `from` by `transition` (collection at a shelf or
+/// cell, or delivery at the door) and starts one loan per picked line, due
+/// in `loan_ms`: both are the moment the reader takes the books.
+fn start_loans(
+    db: &dyn Db,
+    order: &OrderView,
+    from: OrderState,
+    transition: Transition,
+    actor: &str,
+    loan_ms: i64,
+    now_ms: i64,
+) -> Result<OrderView> {
+    let order_id = order.id;
+    let event = match transition {
+        Transition::Deliver => "order_delivered",
+        _ => "order_collected",
+    };
     in_transaction(db, |db| {
-        if state::store(db, order_id, from, Transition::Collect, now_ms)?.is_none() {
+        if state::store(db, order_id, from, transition, now_ms)?.is_none() {
             return Err(changed_meanwhile(order_id));
         }
         db.execute(
@@ -214,7 +242,7 @@ pub fn collect(
             now_ms,
             actor,
             order_id,
-            "order_collected",
+            event,
             serde_json::json!({ "due_at_ms": now_ms + loan_ms }),
         )?;
         Ok(())
@@ -231,8 +259,45 @@ pub fn hand_over(
     now_ms: i64,
 ) -> Result<OrderView> {
     let order = view::get(db, order_id)?;
-    staff.must_work_at(order.pickup_point.as_deref().unwrap_or_default())?;
+    let at = order.pickup_point.as_deref().ok_or_else(|| {
+        Error::Conflict("a door delivery is handed over at the door: deliver it".into())
+    })?;
+    staff.must_work_at(at)?;
     collect(db, order_id, &staff.actor(), loan_ms, now_ms)
+}
+
+/// The courier hands door delivery `order_id` to its reader at the door:
+/// the order is picked up and the loans start, due in `loan_ms`, as at a
+/// counter. The courier answers to the point that dispatched the parcel
+/// (its parcel point). Recording it twice changes nothing.
+pub fn deliver(
+    db: &dyn Db,
+    staff: &Staff,
+    order_id: i64,
+    loan_ms: i64,
+    now_ms: i64,
+) -> Result<OrderView> {
+    let order = view::get(db, order_id)?;
+    if order.fulfilment != "door" {
+        return Err(Error::Conflict(
+            "an order for pickup is handed over at its pickup point, not delivered".into(),
+        ));
+    }
+    staff.must_work_at(order.parcel_point.as_deref().unwrap_or_default())?;
+    if order.state == OrderState::PickedUp.as_str() {
+        return Ok(order);
+    }
+    let from = OrderState::parse(&order.state)?;
+    from.next(Transition::Deliver)?;
+    start_loans(
+        db,
+        &order,
+        from,
+        Transition::Deliver,
+        &staff.actor(),
+        loan_ms,
+        now_ms,
+    )
 }
 
 fn changed_meanwhile(order_id: i64) -> Error {

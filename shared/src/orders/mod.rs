@@ -8,8 +8,8 @@
 //! - The order's *state* moves only through [`state::OrderState::next`];
 //!   every move is written to the event log with its actor ([`log`]).
 //! - *Fulfilment* is the staff's side: pick lists per branch, scan-to-pick,
-//!   "not on shelf", packing at the delivery centre, dispatch, arrival
-//!   ([`fulfil`]).
+//!   "not on shelf" ([`fulfil`]); packing at the delivery centre, dispatch,
+//!   arrival, hand-over, and delivery at the door ([`delivery`]).
 //! - A door delivery's *fee* is an Alipay trade ([`payment`]).
 
 pub mod cancel;

@@ -6,6 +6,7 @@
 //! created ──Place{payment}──> awaiting_payment ──Pay──> picking
 //! created ──Place{no payment}──────────────────────────> picking
 //! picking ──Dispatch──> in_transit ──Arrive──> awaiting_pickup ──Collect──> picked_up
+//! in_transit ──Deliver (at the door)──────────────────────────────────> picked_up
 //! created | awaiting_payment | picking ──CancelByReader / CancelByStaff──> cancelled
 //! awaiting_payment ──PaymentExpired──> cancelled
 //! picking ──AllLinesUnfilled──> unfilled
@@ -29,7 +30,7 @@ pub enum OrderState {
     InTransit,
     /// In a locker cell or on a hold shelf.
     AwaitingPickup,
-    /// Collected: the loans have started. Closed.
+    /// Collected, or handed over at the door: the loans have started. Closed.
     PickedUp,
     /// Cancelled by the reader or staff, or expired unpaid. Closed.
     Cancelled,
@@ -64,6 +65,9 @@ pub enum Transition {
     Arrive,
     /// The reader collects it.
     Collect,
+    /// The courier hands a door delivery to the reader at the door: there
+    /// is no hold shelf or cell in between, so the loans start at once.
+    Deliver,
     /// The pickup deadline passed.
     PickupDeadlinePassed,
 }
@@ -143,6 +147,7 @@ impl OrderState {
             (S::Picking, T::Dispatch) => S::InTransit,
             (S::InTransit, T::Arrive) => S::AwaitingPickup,
             (S::AwaitingPickup, T::Collect) => S::PickedUp,
+            (S::InTransit, T::Deliver) => S::PickedUp,
             (S::AwaitingPickup, T::PickupDeadlinePassed) => S::PickupExpired,
             (from, transition) => {
                 return Err(Error::Conflict(format!(
@@ -168,12 +173,13 @@ impl Transition {
             Transition::Dispatch => "be dispatched",
             Transition::Arrive => "arrive",
             Transition::Collect => "be collected",
+            Transition::Deliver => "be delivered",
             Transition::PickupDeadlinePassed => "expire uncollected",
         }
     }
 
     /// Every transition.
-    pub const ALL: [Transition; 11] = [
+    pub const ALL: [Transition; 12] = [
         Transition::Place {
             needs_payment: true,
         },
@@ -188,6 +194,7 @@ impl Transition {
         Transition::Dispatch,
         Transition::Arrive,
         Transition::Collect,
+        Transition::Deliver,
         Transition::PickupDeadlinePassed,
     ];
 }
@@ -250,6 +257,7 @@ mod tests {
         (S::Picking, T::Dispatch, S::InTransit),
         (S::InTransit, T::Arrive, S::AwaitingPickup),
         (S::AwaitingPickup, T::Collect, S::PickedUp),
+        (S::InTransit, T::Deliver, S::PickedUp),
         (S::AwaitingPickup, T::PickupDeadlinePassed, S::PickupExpired),
     ];
 
