@@ -18,4 +18,5 @@ mod orders;
 mod points;
 mod readers;
 mod search;
+mod staff;
 mod wechat;

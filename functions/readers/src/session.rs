@@ -85,9 +85,10 @@ pub fn sign_in_wechat(request: &Request) -> Result<Reply> {
     sign_in(wechat_identity(request)?)
 }
 
-/// `DELETE /api/session`: this token stops working at once.
+/// `DELETE /api/session`: this token, a reader's or a member of staff's,
+/// stops working at once.
 pub fn sign_out(request: &Request) -> Result<Reply> {
-    let claims = session::authenticate(request, now_ms())?;
+    let claims = session::authenticate_any(request, now_ms())?;
     session::revoke(&claims)?;
     Ok(Reply::json(200, &serde_json::json!({ "signed_out": true })))
 }
