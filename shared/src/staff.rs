@@ -48,6 +48,16 @@ pub fn get(db: &dyn Db, id: i64) -> Result<Staff> {
     from_row(&row)
 }
 
+/// The member of staff a session token names. One who is no longer on
+/// the staff holds no credential any more (401, as a revoked token), not
+/// a missing resource: the token named them, not the path.
+pub fn signed_in(db: &dyn Db, id: i64) -> Result<Staff> {
+    match get(db, id) {
+        Err(Error::NotFound { .. }) => Err(Error::Unauthenticated),
+        found => found,
+    }
+}
+
 fn from_row(row: &crate::db::Row<'_>) -> Result<Staff> {
     Ok(Staff {
         id: row.i64("id")?,

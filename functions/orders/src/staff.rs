@@ -11,7 +11,7 @@ use wangjie_shared::{now_ms, Error, Result};
 
 fn signed_in(request: &Request, db: &dyn wangjie_shared::db::Db) -> Result<Staff> {
     let claims = session::authenticate_staff(request, now_ms())?;
-    staff::get(db, claims.reader_id)
+    staff::signed_in(db, claims.reader_id)
 }
 
 /// `GET /api/staff/picklist[?format=html]`: JSON, or a page to print.
