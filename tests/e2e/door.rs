@@ -1,5 +1,6 @@
 //! Door delivery from the fee to the reader's door: the courier records
-//! the hand-over at the door, where the loans start.
+//! the hand-over at the door, where the loans start; and a door order when
+//! the library cannot take its fee.
 
 use crate::orders::{library, order, pickup, staff_post};
 use reqwest::Method;
@@ -120,6 +121,40 @@ with_providers!(
         staff_post(app, &b002, &path, json!({}))
             .await?
             .assert_problem(409);
+        Ok(())
+    }
+);
+
+with_providers!(
+    a_door_order_is_refused_before_anything_is_kept_while_alipay_is_not_set_up,
+    [("alipay_app_private_key", "")],
+    |app, providers| {
+        let ids = library(app).await?;
+        // A Sesame check needs Alipay too: the standing is written as one
+        // would have left it.
+        let reader = app.borrower(providers, "no-alipay").await?;
+        app.sql(&format!(
+            "UPDATE readers SET standing = 'sesame_deposit_free' WHERE id = {}",
+            reader.id
+        ))
+        .await?;
+        // The same answer to the retry, and still nothing kept.
+        for _ in 0..2 {
+            let refused = order(app, &reader.token, "door-x", door(&[ids[0]])).await?;
+            let problem = refused.assert_problem(503);
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("door delivery"),
+                "{problem}"
+            );
+            assert_eq!(app.count("orders").await?, 0);
+            assert_eq!(app.count("copies WHERE status = 'promised'").await?, 0);
+        }
+        // A pickup has no fee to take.
+        let counter = order(app, &reader.token, "pickup-x", pickup(&[ids[0]], "B001")).await?;
+        assert_eq!(counter.status, 201, "{:?}", counter.json);
         Ok(())
     }
 );

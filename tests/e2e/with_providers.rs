@@ -190,10 +190,15 @@ fn signed_in(answer: Answer) -> Result<SignedIn> {
 }
 
 /// Runs a test body once on SQLite and once on PostgreSQL, each with its
-/// own fake providers: `with_providers!(name, |app, providers| { ... })`.
+/// own fake providers: `with_providers!(name, |app, providers| { ... })`,
+/// or with extra variables over the defaults:
+/// `with_providers!(name, [("pickup_hold_ms", "1000")], |app, providers| { ... })`.
 #[macro_export]
 macro_rules! with_providers {
     ($name:ident, |$app:ident, $providers:ident| $body:block) => {
+        $crate::with_providers!($name, [], |$app, $providers| $body);
+    };
+    ($name:ident, [$(($var:expr, $value:expr)),* $(,)?], |$app:ident, $providers:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -205,7 +210,8 @@ macro_rules! with_providers {
 
             async fn on(backend: $crate::Backend) -> anyhow::Result<()> {
                 let (app, providers) =
-                    $crate::with_providers::spawn_with_providers(backend, &[]).await?;
+                    $crate::with_providers::spawn_with_providers(backend, &[$(($var, $value)),*])
+                        .await?;
                 let outcome = run(&app, &providers).await;
                 app.stop().await?;
                 outcome

@@ -2,7 +2,9 @@
 //! show and cancel their own orders.
 
 use serde::{Deserialize, Serialize};
-use wangjie_shared::orders::{self, cancel, view, Fulfilment, OrderSettings, OrderView, Placement};
+use wangjie_shared::orders::{
+    self, cancel, payment, view, Fulfilment, OrderSettings, OrderView, Placement,
+};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::providers::Alipay;
@@ -92,16 +94,23 @@ pub fn place(request: &Request) -> Result<Reply> {
         door_fee_fen: config::number("door_delivery_fee_fen", 500)? as i64,
         payment_window_ms: config::number("payment_window_ms", 30 * 60 * 1000)? as i64,
     };
+    // A door order could never be paid without Alipay, and would hold its
+    // copies until it expired: it is refused before anything is stored, so
+    // a retry gets the same answer.
+    let alipay = match placement.fulfilment {
+        Fulfilment::Door { .. } => Some(Alipay::from_variables().map_err(|cause| {
+            eprintln!("door order refused: {cause}");
+            payment::fee_unavailable()
+        })?),
+        Fulfilment::Pickup { .. } => None,
+    };
     let db = db::connect()?;
     let (order, _placed) =
         orders::place::place(db.as_ref(), claims.reader_id, &placement, settings, now)?;
-    let order_str = match (&order.payment_ref, order.state.as_str()) {
-        (Some(trade), "awaiting_payment") => Some(Alipay::from_variables()?.order_string(
-            trade,
-            order.fee_fen,
-            "网借 送书上门",
-            now,
-        )?),
+    let order_str = match (&alipay, &order.payment_ref, order.state.as_str()) {
+        (Some(alipay), Some(trade), "awaiting_payment") => {
+            Some(alipay.order_string(trade, order.fee_fen, "网借 送书上门", now)?)
+        }
         _ => None,
     };
     Ok(Reply::json(201, &Placed { order, order_str }))

@@ -77,3 +77,13 @@ pub fn expire_unpaid(db: &dyn Db, now_ms: i64, batch: i64) -> Result<u64> {
     }
     Ok(expired)
 }
+
+/// The refusal of a door order while its fee cannot be taken (Alipay is
+/// not configured): nothing is stored, and the reader may still choose a
+/// pickup point. Why Alipay is unusable is for the operator's log.
+pub fn fee_unavailable() -> Error {
+    Error::ProviderUnavailable {
+        provider: "alipay",
+        reason: "door delivery cannot take its fee now; choose a pickup point".into(),
+    }
+}
