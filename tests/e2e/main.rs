@@ -17,6 +17,7 @@ mod notices;
 mod orders;
 mod points;
 mod readers;
+mod retries;
 mod search;
 mod staff;
 mod wechat;

@@ -11,10 +11,13 @@
 //!   "not on shelf" ([`fulfil`]); packing at the delivery centre, dispatch,
 //!   arrival, hand-over, and delivery at the door ([`delivery`]).
 //! - A door delivery's *fee* is an Alipay trade ([`payment`]).
+//! - A retried placement replays the first answer only for the same
+//!   request ([`idempotency`]).
 
 pub mod cancel;
 pub mod delivery;
 pub mod fulfil;
+pub mod idempotency;
 pub mod log;
 pub mod payment;
 pub mod place;

@@ -255,8 +255,9 @@ fn can_take(db: &dyn Db, point: &ServicePoint) -> Result<()> {
     Ok(())
 }
 
-/// Places the order, or returns the one already placed with the same key.
-/// The flag says whether this call placed it.
+/// Places the order, or returns the one already placed with the same key
+/// for the same request (another request under that key is a 409). The
+/// flag says whether this call placed it.
 pub fn place(
     db: &dyn Db,
     reader_id: i64,
@@ -265,7 +266,7 @@ pub fn place(
     now_ms: i64,
 ) -> Result<(OrderView, bool)> {
     if let Some(order) = view::by_idempotency_key(db, reader_id, &placement.idempotency_key)? {
-        return Ok((order, false));
+        return Ok((super::idempotency::replay(placement, order)?, false));
     }
     let reader = readers::get(db, reader_id)?;
     let (origin, centre) = match check(db, &reader, placement, now_ms)? {
@@ -292,7 +293,7 @@ pub fn place(
         Err(Error::Conflict(reason)) if reason == DUPLICATE => {
             let order = view::by_idempotency_key(db, reader_id, &placement.idempotency_key)?
                 .ok_or(Error::NotFound { what: "order" })?;
-            Ok((order, false))
+            Ok((super::idempotency::replay(placement, order)?, false))
         }
         Err(error) => Err(error),
     }
