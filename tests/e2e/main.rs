@@ -13,6 +13,7 @@ mod loans;
 mod locker_sim;
 mod locker_steady;
 mod lockers;
+mod lockers_offline;
 mod notices;
 mod orders;
 mod points;

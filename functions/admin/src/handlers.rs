@@ -176,12 +176,19 @@ pub fn run_jobs(request: &Request) -> Result<Reply> {
 }
 
 /// `POST /admin/jobs/lockers-offline[?after_ms=]`: lockers silent for
-/// longer than `after_ms` (three heartbeat intervals, 90 s, by default)
-/// go offline, so no order is routed to them; staff see their orders.
+/// longer than `after_ms` (by default the `locker_offline_after_ms`
+/// variable, as the scheduled job) go offline, so no order is routed to
+/// them; staff see their orders.
 pub fn lockers_offline(request: &Request) -> Result<Reply> {
-    let after_ms = request
-        .parse_param::<i64>("after_ms", "milliseconds")?
-        .unwrap_or(3 * i64::from(wangjie_shared::locker::store::NEXT_HEARTBEAT_S) * 1000);
+    // A negative grace puts the cut-off in the future and takes every
+    // locker offline, even one that beat a moment ago: read unsigned, "-1"
+    // is refused as any malformed number is.
+    let asked =
+        request.parse_param::<u64>("after_ms", "a whole number of milliseconds, 0 or more")?;
+    let after_ms = match asked {
+        Some(ms) => i64::try_from(ms).map_err(|_| Error::invalid("after_ms", "too large"))?,
+        None => wangjie_shared::jobs::settings_from_variables()?.locker_offline_after_ms,
+    };
     let lockers = wangjie_shared::locker::store::mark_offline(
         db::connect()?.as_ref(),
         &kv::open_default()?,
