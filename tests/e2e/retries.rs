@@ -1,7 +1,8 @@
 //! Repeated requests: an `Idempotency-Key` replays only the request it was
-//! first sent with.
+//! first sent with, and a repeated fulfilment step is recorded once.
 
-use crate::orders::{library, order, pickup};
+use crate::orders::{library, order, pickup, staff_post};
+use serde_json::json;
 use wangjie_e2e::with_providers;
 
 with_providers!(
@@ -38,3 +39,54 @@ with_providers!(
         Ok(())
     }
 );
+
+with_providers!(a_parcel_packed_twice_is_logged_once, |app, providers| {
+    let ids = library(app).await?;
+    let reader = app.borrower(providers, "pack").await?;
+    // ORD-2 stands only at B002 and ORD-3 at B004 and B005: a set that
+    // meets at the delivery centre.
+    let placed = order(
+        app,
+        &reader.token,
+        "pack-1",
+        pickup(&[ids[1], ids[2]], "B003"),
+    )
+    .await?;
+    assert_eq!(placed.json["consolidate"], true, "{:?}", placed.json);
+    let id = placed.json["id"].as_i64().unwrap();
+    for line in placed.json["lines"].as_array().unwrap() {
+        let picker = app
+            .staff_token(line["pick_point"].as_str().unwrap())
+            .await?;
+        staff_post(
+            app,
+            &picker,
+            "/api/staff/picks",
+            json!({ "barcode": line["copy_barcode"] }),
+        )
+        .await?
+        .expect_ok()?;
+    }
+    let centre = app
+        .staff_token(placed.json["parcel_point"].as_str().unwrap())
+        .await?;
+    for _ in 0..3 {
+        let packed = staff_post(
+            app,
+            &centre,
+            &format!("/api/staff/orders/{id}/pack"),
+            json!({}),
+        )
+        .await?;
+        assert_eq!(packed.status, 200, "{:?}", packed.json);
+        assert_eq!(packed.json["state"], "picking");
+    }
+    assert_eq!(
+        app.count(&format!(
+            "events WHERE subject_kind = 'order' AND subject_id = '{id}' AND event = 'parcel_packed'"
+        ))
+        .await?,
+        1
+    );
+    Ok(())
+});

@@ -23,23 +23,41 @@ fn all_picked(order: &OrderView) -> bool {
 }
 
 /// The parcel of a consolidated order is packed at the delivery centre
-/// once all its copies have been picked (and brought there).
+/// once all its copies have been picked (and brought there). Packing it
+/// again answers the order and logs nothing more.
 pub fn pack(db: &dyn Db, staff: &Staff, order_id: i64, now_ms: i64) -> Result<OrderView> {
     let order = view::get(db, order_id)?;
     staff.must_work_at(order.parcel_point.as_deref().unwrap_or_default())?;
+    if was_packed(db, order_id)? {
+        return Ok(order);
+    }
     if order.state != "picking" || !all_picked(&order) {
         return Err(Error::Conflict(format!(
             "order {order_id} cannot be packed yet: every open line must be picked first"
         )));
     }
-    log::event(
-        db,
-        now_ms,
-        &staff.actor(),
-        order_id,
-        "parcel_packed",
-        serde_json::json!({}),
-    )?;
+    in_transaction(db, |db| {
+        // Writing the order's row first holds it until commit, so of two
+        // packs at once the second waits, then sees the first's event.
+        let held = db.execute(
+            "UPDATE orders SET updated_at_ms = $1 WHERE id = $2 AND state = 'picking'",
+            &[now_ms.into(), order_id.into()],
+        )?;
+        if held == 0 {
+            return Err(changed_meanwhile(order_id));
+        }
+        if !was_packed(db, order_id)? {
+            log::event(
+                db,
+                now_ms,
+                &staff.actor(),
+                order_id,
+                "parcel_packed",
+                serde_json::json!({}),
+            )?;
+        }
+        Ok(())
+    })?;
     view::get(db, order_id)
 }
 
