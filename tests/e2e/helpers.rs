@@ -324,19 +324,25 @@ impl Answer {
 }
 
 /// Runs one test body once on SQLite and once on PostgreSQL, as two tests.
+/// By default the body gets a plain [`TestApp`]; with `start = f`, it gets
+/// what `f(backend)` builds (an app with fakes, say), which must have an
+/// `async fn stop(self)`.
 #[macro_export]
 macro_rules! on_both_backends {
     ($name:ident, |$app:ident| $body:block) => {
+        $crate::on_both_backends!($name, start = $crate::spawn_app, |$app: $crate::TestApp| $body);
+    };
+    ($name:ident, start = $start:expr, |$env:ident: $env_type:ty| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($app: &$crate::TestApp) -> anyhow::Result<()> $body
+            async fn run($env: &$env_type) -> anyhow::Result<()> $body
 
             async fn on(backend: $crate::Backend) -> anyhow::Result<()> {
-                let app = $crate::spawn_app(backend).await?;
-                let outcome = run(&app).await;
-                app.stop().await?;
+                let env = ($start)(backend).await?;
+                let outcome = run(&env).await;
+                env.stop().await?;
                 outcome
             }
 

@@ -103,28 +103,7 @@ async fn notices(j: &Jobs, kind: &str, loan: i64) -> Result<i64> {
 
 macro_rules! jobs_test {
     ($name:ident, |$j:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run($j: &Jobs) -> Result<()> $body
-
-            async fn on(backend: Backend) -> Result<()> {
-                let j = start(backend).await?;
-                let outcome = run(&j).await;
-                j.stop().await?;
-                outcome
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() -> Result<()> {
-                on(Backend::Sqlite).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() -> Result<()> {
-                on(Backend::Postgres).await
-            }
-        }
+        wangjie_e2e::on_both_backends!($name, start = start, |$j: Jobs| $body);
     };
 }
 

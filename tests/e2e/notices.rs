@@ -191,28 +191,7 @@ macro_rules! notices_test {
         notices_test!($name, vec![], |$env| $body);
     };
     ($name:ident, $extra:expr, |$env:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run($env: &Env) -> Result<()> $body
-
-            async fn on(backend: Backend) -> Result<()> {
-                let env = start(backend, $extra).await?;
-                let outcome = run(&env).await;
-                env.stop().await?;
-                outcome
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() -> Result<()> {
-                on(Backend::Sqlite).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() -> Result<()> {
-                on(Backend::Postgres).await
-            }
-        }
+        wangjie_e2e::on_both_backends!($name, start = |b| start(b, $extra), |$env: Env| $body);
     };
 }
 

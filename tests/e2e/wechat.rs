@@ -174,28 +174,7 @@ fn reply_content(reply: &str, to: &str) -> String {
 /// Runs a body on SQLite and on PostgreSQL, safe mode on or off.
 macro_rules! wechat_test {
     ($name:ident, safe = $safe:expr, |$w:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run($w: &Wechat) -> Result<()> $body
-
-            async fn on(backend: Backend) -> Result<()> {
-                let w = start(backend, $safe).await?;
-                let outcome = run(&w).await;
-                w.stop().await?;
-                outcome
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() -> Result<()> {
-                on(Backend::Sqlite).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() -> Result<()> {
-                on(Backend::Postgres).await
-            }
-        }
+        wangjie_e2e::on_both_backends!($name, start = |b| start(b, $safe), |$w: Wechat| $body);
     };
 }
 
