@@ -13,7 +13,7 @@
 use super::matching::{check, key_of, stored_records, texts, Accepted, MAX_LIST, RECORD_COLUMNS};
 use super::{ImportRecord, Parsed, Rejection};
 use crate::db::{in_transaction, Db, Value};
-use crate::search::index::{placeholders, reindex};
+use crate::search::index::{index_new, placeholders, reindex};
 use crate::Result;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -71,11 +71,14 @@ pub fn import(db: &dyn Db, parsed: Parsed, now_ms: i64) -> Result<Summary> {
             ..Summary::default()
         };
         let accepted = check(db, parsed.records, &mut summary.rejections)?;
-        let mut touched = write_records(db, &accepted, &mut summary, now_ms)?;
+        let (mut touched, mut created) = write_records(db, &accepted, &mut summary, now_ms)?;
         write_copies(db, &accepted, &mut touched, &mut summary, now_ms)?;
+        created.sort_unstable();
         touched.sort_unstable();
         touched.dedup();
+        touched.retain(|id| created.binary_search(id).is_err());
         reindex(db, &touched)?;
+        index_new(db, &created)?;
         summary.rejections.sort_by_key(|r| r.position.record);
         summary.rejected = summary.rejections.len() as u64;
         let detail = serde_json::json!({
@@ -91,15 +94,16 @@ pub fn import(db: &dyn Db, parsed: Parsed, now_ms: i64) -> Result<Summary> {
     })
 }
 
-/// Inserts new records and updates changed ones; returns the ids whose
-/// search keys need rebuilding.
+/// Inserts new records and updates changed ones; returns the ids of the
+/// updated records, whose search keys need rebuilding, and of the created.
 fn write_records(
     db: &dyn Db,
     accepted: &[Accepted],
     summary: &mut Summary,
     now_ms: i64,
-) -> Result<Vec<i64>> {
+) -> Result<(Vec<i64>, Vec<i64>)> {
     let mut touched = Vec::new();
+    let mut created = Vec::new();
     for a in accepted {
         match &a.existing {
             Some((_, stored)) if *stored == a.values => summary.unchanged += 1,
@@ -126,11 +130,11 @@ fn write_records(
             &params,
         )?;
         for row in rows.iter() {
-            touched.push(row.i64("id")?);
+            created.push(row.i64("id")?);
         }
         summary.imported += rows.len() as u64;
     }
-    Ok(touched)
+    Ok((touched, created))
 }
 
 /// The stored id of each accepted record, after [`write_records`].
