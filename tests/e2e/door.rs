@@ -2,7 +2,7 @@
 //! the hand-over at the door, where the loans start; and a door order when
 //! the library cannot take its fee.
 
-use crate::orders::{library, order, pickup, staff_post};
+use crate::orders::{library, order, pick_all, pickup, staff_post};
 use reqwest::Method;
 use serde_json::{json, Value};
 use wangjie_e2e::with_providers::{Providers, SignedIn, ALIPAY_APP_ID};
@@ -57,18 +57,7 @@ with_providers!(
         assert_eq!(placed.status, 201, "{:?}", placed.json);
         pay(app, providers, &placed.json).await?;
         let id = placed.json["id"].as_i64().unwrap();
-        let line = &placed.json["lines"][0];
-        let picker = app
-            .staff_token(line["pick_point"].as_str().unwrap())
-            .await?;
-        staff_post(
-            app,
-            &picker,
-            "/api/staff/picks",
-            json!({ "barcode": line["copy_barcode"] }),
-        )
-        .await?
-        .expect_ok()?;
+        pick_all(app, &placed.json).await?;
         let parcel = placed.json["parcel_point"].as_str().unwrap();
         let courier = app.staff_token(parcel).await?;
         let step = |name: &str| format!("/api/staff/orders/{id}/{name}");
@@ -104,7 +93,10 @@ with_providers!(
             .expect_ok()?;
         let loans = loans.json["loans"].as_array().unwrap().clone();
         assert_eq!(loans.len(), 1, "{loans:?}");
-        assert_eq!(loans[0]["copy_barcode"], line["copy_barcode"]);
+        assert_eq!(
+            loans[0]["copy_barcode"],
+            placed.json["lines"][0]["copy_barcode"]
+        );
         assert_eq!(
         app.count(&format!(
             "events WHERE subject_kind = 'order' AND subject_id = '{id}' AND event = 'order_delivered'"

@@ -87,6 +87,24 @@ pub(crate) async fn staff_post(
     .await
 }
 
+/// Every line of a placed order picked by staff of its pick point.
+pub(crate) async fn pick_all(app: &TestApp, placed: &Value) -> anyhow::Result<()> {
+    for line in placed["lines"].as_array().unwrap() {
+        let picker = app
+            .staff_token(line["pick_point"].as_str().unwrap())
+            .await?;
+        staff_post(
+            app,
+            &picker,
+            "/api/staff/picks",
+            json!({ "barcode": line["copy_barcode"] }),
+        )
+        .await?
+        .expect_ok()?;
+    }
+    Ok(())
+}
+
 with_providers!(
     an_order_goes_from_placing_to_the_hold_shelf,
     |app, providers| {
@@ -255,18 +273,7 @@ with_providers!(
         assert_eq!(placed.json["consolidate"], true);
         let centre = placed.json["parcel_point"].as_str().unwrap().to_string();
         let id = placed.json["id"].as_i64().unwrap();
-        for line in placed.json["lines"].as_array().unwrap() {
-            let point = line["pick_point"].as_str().unwrap();
-            let token = app.staff_token(point).await?;
-            staff_post(
-                app,
-                &token,
-                "/api/staff/picks",
-                json!({ "barcode": line["copy_barcode"] }),
-            )
-            .await?
-            .expect_ok()?;
-        }
+        pick_all(app, &placed.json).await?;
         let dc = app.staff_token(&centre).await?;
         staff_post(
             app,

@@ -1,7 +1,7 @@
 //! Repeated requests: an `Idempotency-Key` replays only the request it was
 //! first sent with, and a repeated fulfilment step is recorded once.
 
-use crate::orders::{library, order, pickup, staff_post};
+use crate::orders::{library, order, pick_all, pickup, staff_post};
 use serde_json::json;
 use wangjie_e2e::with_providers;
 
@@ -54,19 +54,7 @@ with_providers!(a_parcel_packed_twice_is_logged_once, |app, providers| {
     .await?;
     assert_eq!(placed.json["consolidate"], true, "{:?}", placed.json);
     let id = placed.json["id"].as_i64().unwrap();
-    for line in placed.json["lines"].as_array().unwrap() {
-        let picker = app
-            .staff_token(line["pick_point"].as_str().unwrap())
-            .await?;
-        staff_post(
-            app,
-            &picker,
-            "/api/staff/picks",
-            json!({ "barcode": line["copy_barcode"] }),
-        )
-        .await?
-        .expect_ok()?;
-    }
+    pick_all(app, &placed.json).await?;
     let centre = app
         .staff_token(placed.json["parcel_point"].as_str().unwrap())
         .await?;

@@ -204,20 +204,25 @@ pub fn collect(
     now_ms: i64,
 ) -> Result<OrderView> {
     let order = view::get(db, order_id)?;
+    hand_to_reader(db, order, Transition::Collect, actor, loan_ms, now_ms)
+}
+
+/// The reader takes `order` by `transition`: nothing more when it is
+/// picked up already, else the move and the loans ([`start_loans`]).
+fn hand_to_reader(
+    db: &dyn Db,
+    order: OrderView,
+    transition: Transition,
+    actor: &str,
+    loan_ms: i64,
+    now_ms: i64,
+) -> Result<OrderView> {
     if order.state == OrderState::PickedUp.as_str() {
         return Ok(order);
     }
     let from = OrderState::parse(&order.state)?;
-    from.next(Transition::Collect)?;
-    start_loans(
-        db,
-        &order,
-        from,
-        Transition::Collect,
-        actor,
-        loan_ms,
-        now_ms,
-    )
+    from.next(transition)?;
+    start_loans(db, &order, from, transition, actor, loan_ms, now_ms)
 }
 
 /// Moves `order` from `from` by `transition` (collection at a shelf or
@@ -302,20 +307,8 @@ pub fn deliver(
         ));
     }
     staff.must_work_at(order.parcel_point.as_deref().unwrap_or_default())?;
-    if order.state == OrderState::PickedUp.as_str() {
-        return Ok(order);
-    }
-    let from = OrderState::parse(&order.state)?;
-    from.next(Transition::Deliver)?;
-    start_loans(
-        db,
-        &order,
-        from,
-        Transition::Deliver,
-        &staff.actor(),
-        loan_ms,
-        now_ms,
-    )
+    let actor = staff.actor();
+    hand_to_reader(db, order, Transition::Deliver, &actor, loan_ms, now_ms)
 }
 
 fn changed_meanwhile(order_id: i64) -> Error {
