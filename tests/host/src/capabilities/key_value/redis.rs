@@ -15,6 +15,18 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 /// Connecting, retries included, gives up after this.
 const CONNECT_BUDGET: Duration = Duration::from_secs(5);
 
+/// Compare-and-swap as one script, so the comparison and the write are one
+/// step for the server; GET answers false for an absent key. Built once:
+/// `Script::new` hashes its source, and every locker heartbeat swaps.
+static SWAP_IF: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "local now = redis.call('GET', KEYS[1]) \
+         if ARGV[1] == '0' then if now then return 0 end \
+         elseif now ~= ARGV[2] then return 0 end \
+         redis.call('SET', KEYS[1], ARGV[3]) return 1",
+    )
+});
+
 /// One Redis server, connected on first use (as Spin does) through a
 /// `ConnectionManager` shared app-wide, which reconnects after failures.
 pub struct RedisBackend {
@@ -136,14 +148,7 @@ impl KeyValueBackend for RedisBackend {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> Result<bool> {
-        // One script, so the comparison and the write are one step for the
-        // server; GET answers false for an absent key.
-        let script = redis::Script::new(
-            "local now = redis.call('GET', KEYS[1]) \
-             if ARGV[1] == '0' then if now then return 0 end \
-             elseif now ~= ARGV[2] then return 0 end \
-             redis.call('SET', KEYS[1], ARGV[3]) return 1",
-        );
+        let script = &*SWAP_IF;
         let (present, expected) = match expected {
             Some(bytes) => ("1", bytes),
             None => ("0", &[][..]),
