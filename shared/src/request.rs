@@ -77,6 +77,24 @@ impl Request {
             .transpose()
     }
 
+    /// A whole-number query parameter within `min..=max`, `default` when
+    /// absent; out of range or not a number is a 400 naming it.
+    pub fn count_param<T>(&self, name: &str, default: T, min: T, max: T) -> Result<T>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let value = self
+            .parse_param::<T>(name, "a whole number")?
+            .unwrap_or(default);
+        if value < min || value > max {
+            return Err(Error::invalid(
+                name,
+                format!("must be between {min} and {max}"),
+            ));
+        }
+        Ok(value)
+    }
+
     /// The body as JSON of type `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| Error::invalid("body", e.to_string()))

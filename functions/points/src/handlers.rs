@@ -31,15 +31,7 @@ pub fn list_points(request: &Request) -> Result<Reply> {
         (None, None) => None,
         _ => return Err(Error::invalid("lat", "lat and lon go together")),
     };
-    let limit = request
-        .parse_param::<usize>("limit", "a whole number")?
-        .unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Error::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = request.count_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?;
     let points = point::list_points(db::connect()?.as_ref(), kind)?;
     let total = points.len();
     let listed: Vec<Listed> = match from {
