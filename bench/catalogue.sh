@@ -13,7 +13,10 @@
 #   DB=wangjie_bench  PGHOST=127.0.0.1  PGPORT=5432  PGUSER=postgres
 #   OUT=/tmp/wangjie-bench (CSV, logs, captured SQL, results)
 #   STEPS="build db import capture load"   a subset to re-run a phase on
-#       the database left by an earlier run (e.g. STEPS="capture load")
+#       the database left by an earlier run (e.g. STEPS="capture load");
+#       the step "reindex" (not run by default) migrates the database left
+#       by an earlier version and rebuilds every record's search keys
+#       (wangjie-import --reindex), as an operator does after an upgrade
 #   BATCH=COPIES*333  rows per import request
 #   PGLOG=/var/log/postgresql/postgresql-15-main.log   the server's log, read
 #       to capture the app's statements (log_min_duration_statement = 0 is
@@ -81,8 +84,21 @@ if step import; then
   end=$(date +%s.%N)
   awk -v s="$start" -v e="$end" 'BEGIN { printf "vacuum analyze %.1f s\n", e - s }' | tee -a "$OUT/import.txt"
   psqlq -F ' ' -c "SELECT 'records', COUNT(*) FROM records UNION ALL SELECT 'copies', COUNT(*) FROM copies
-    UNION ALL SELECT 'record_terms', COUNT(*) FROM record_terms
+    UNION ALL SELECT 'search_postings', COUNT(*) FROM search_postings
     UNION ALL SELECT 'database MB', pg_database_size(current_database()) / 1048576" | tee -a "$OUT/import.txt"
+fi
+
+if step reindex; then
+  start_host
+  say "migrate, then rebuild the search keys of all $N records (wangjie-import --reindex)"
+  admin /admin/migrate
+  WANGJIE_ADMIN_TOKEN="$TOKEN" "${IMPORT_BIN:-target/release/wangjie-import}" --url "$URL" --reindex \
+    --batch-size 2000 2>&1 | tr '\r' '\n' | grep -v '^\s*$' | tail -n 1 | tee "$OUT/reindex.txt"
+  say "VACUUM ANALYZE"
+  psqlq -c "VACUUM ANALYZE"
+  psqlq -F ' ' -c "SELECT 'search_postings', COUNT(*) FROM search_postings
+    UNION ALL SELECT 'database MB', pg_database_size(current_database()) / 1048576" | tee -a "$OUT/reindex.txt"
+  stop_host
 fi
 
 # The query mix: one line per query string. An ISBN of a generated record

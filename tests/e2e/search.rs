@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 use std::collections::HashSet;
-use wangjie_e2e::{on_both_backends, spawn_unmigrated, Answer, Backend, Options, TestApp};
+use wangjie_e2e::{
+    on_both_backends, spawn_unmigrated, Answer, Backend, Options, TestApp, ADMIN_TOKEN,
+};
 
 async fn search(app: &TestApp, query: &str) -> anyhow::Result<Answer> {
     app.get(&format!("/api/search?{query}")).await
@@ -225,22 +227,40 @@ on_both_backends!(
     }
 );
 
-/// With `search_facet_sample` = 3, a query with more matches counts its
-/// facets over the best three and says so; `total` stays the whole set.
-async fn facets_over_a_sample(backend: Backend) -> anyhow::Result<()> {
+/// A migrated app whose search reads with these variables.
+async fn spawn_with(backend: Backend, variables: &[(&str, &str)]) -> anyhow::Result<TestApp> {
     let mut options = Options::default();
-    options
-        .variables
-        .insert("search_facet_sample".into(), "3".into());
+    for (name, value) in variables {
+        options
+            .variables
+            .insert((*name).to_string(), (*value).to_string());
+    }
     let app = spawn_unmigrated(backend, options).await?;
-    let outcome = async {
-        app.admin(reqwest::Method::POST, "/admin/migrate")
-            .await?
-            .expect_ok()?;
+    app.admin(reqwest::Method::POST, "/admin/migrate")
+        .await?
+        .expect_ok()?;
+    Ok(app)
+}
+
+async fn sample_of_three(backend: Backend) -> anyhow::Result<TestApp> {
+    spawn_with(backend, &[("search_facet_sample", "3")]).await
+}
+
+async fn one_candidate(backend: Backend) -> anyhow::Result<TestApp> {
+    spawn_with(backend, &[("search_candidates", "1")]).await
+}
+
+// With `search_facet_sample` = 3, a query with more matches counts its
+// facets over the best three and says so; `total` stays the whole set.
+on_both_backends!(
+    facets_over_a_sample,
+    start = sample_of_three,
+    |app: TestApp| {
         app.load_demo(300, 20).await?.expect_ok()?;
-        let all = search(&app, "q=liucixin&per_page=100").await?.expect_ok()?;
+        let all = search(app, "q=liucixin&per_page=100").await?.expect_ok()?;
         let total = all.json["total"].as_i64().unwrap();
         assert!(total > 3, "{}", all.json);
+        assert_eq!(all.json["total_exact"], true, "{}", all.json);
         assert_eq!(all.json["facets_sampled"], true, "{}", all.json);
         assert_eq!(hits(&all).len() as i64, total);
         for facet in ["year", "language"] {
@@ -252,19 +272,87 @@ async fn facets_over_a_sample(backend: Backend) -> anyhow::Result<()> {
                 .sum();
             assert_eq!(sum, 3, "{facet}: {}", all.json);
         }
-        anyhow::Ok(())
+        Ok(())
     }
-    .await;
-    app.stop().await?;
-    outcome
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn facets_over_a_sample_sqlite() -> anyhow::Result<()> {
-    facets_over_a_sample(Backend::Sqlite).await
-}
+// With `search_candidates` = 1, a page of one reads one candidate of its
+// key: the exact title still comes first, `total` says it is a floor, and
+// a deeper page still reads as far as it needs.
+on_both_backends!(
+    candidates_bound_a_common_query,
+    start = one_candidate,
+    |app: TestApp| {
+        app.load_demo(300, 20).await?.expect_ok()?;
+        let answer = search(app, "q=三体&per_page=1").await?.expect_ok()?;
+        assert_eq!(answer.json["total_exact"], false, "{}", answer.json);
+        assert_eq!(hits(&answer)[0]["title"], "三体", "{}", answer.json);
+        assert_eq!(hits(&answer)[0]["exact_title"], true);
+        let total = answer.json["total"].as_i64().unwrap();
+        assert!((1..=2).contains(&total), "{}", answer.json);
+        let deep = search(app, "q=liucixin&per_page=2&page=2")
+            .await?
+            .expect_ok()?;
+        assert_eq!(hits(&deep).len(), 2, "{}", deep.json);
+        // The rarest key drives, and is read whole: the count is exact.
+        let rare = search(app, "q=santi%20liucixin%20三体黑暗&per_page=1")
+            .await?
+            .expect_ok()?;
+        assert_eq!(titles(&rare), ["三体Ⅱ·黑暗森林"], "{}", rare.json);
+        assert_eq!(rare.json["total_exact"], true, "{}", rare.json);
+        Ok(())
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn facets_over_a_sample_postgres() -> anyhow::Result<()> {
-    facets_over_a_sample(Backend::Postgres).await
-}
+// The operator's reindex walk (`wangjie-import --reindex`) rebuilds every
+// record's keys from the records: after the postings are lost, searches
+// answer as before.
+on_both_backends!(reindex_rebuilds_the_keys_of_the_whole_catalogue, |app| {
+    app.load_demo(300, 20).await?.expect_ok()?;
+    let before = search(app, "q=santi&per_page=100").await?.expect_ok()?;
+    app.sql("DELETE FROM search_postings").await?;
+    let lost = search(app, "q=santi").await?.expect_ok()?;
+    assert_eq!(lost.json["total"], 0, "{}", lost.json);
+    let url = app.url.clone();
+    let walked = tokio::task::spawn_blocking(move || {
+        wangjie_import::reindex::reindex(&url, ADMIN_TOKEN, 0, 120, false)
+    })
+    .await??;
+    assert_eq!(walked.records as i64, app.count("records").await?);
+    assert_eq!(
+        walked.last.to_string(),
+        app.sql("SELECT MAX(id) FROM records").await?
+    );
+    let rebuilt = search(app, "q=santi&per_page=100").await?.expect_ok()?;
+    assert_eq!(rebuilt.json["hits"], before.json["hits"]);
+    assert_eq!(rebuilt.json["facets"], before.json["facets"]);
+    // Walking it again changes nothing.
+    let again = app
+        .admin(
+            reqwest::Method::POST,
+            "/admin/catalogue/reindex?limit=20000",
+        )
+        .await?
+        .expect_ok()?;
+    assert_eq!(again.json["next_after"], Value::Null, "{}", again.json);
+    let same = search(app, "q=santi&per_page=100").await?.expect_ok()?;
+    assert_eq!(same.json["hits"], before.json["hits"]);
+    for bad in ["limit=0", "limit=20001", "after=-1", "limit=x"] {
+        app.admin(
+            reqwest::Method::POST,
+            &format!("/admin/catalogue/reindex?{bad}"),
+        )
+        .await?
+        .assert_problem(400);
+    }
+    let anonymous = app
+        .send(
+            reqwest::Method::POST,
+            "/admin/catalogue/reindex",
+            None,
+            None,
+        )
+        .await?;
+    anonymous.assert_problem(401);
+    Ok(())
+});

@@ -1,9 +1,11 @@
 //! Parse, call the domain, answer.
 
+use serde_json::json;
 use wangjie_shared::catalogue::{self, store, Format, Offsets};
 use wangjie_shared::db::migrate;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
+use wangjie_shared::search::index;
 use wangjie_shared::spin::{config, db};
 use wangjie_shared::{auth, now_ms, Error, Result};
 
@@ -38,4 +40,34 @@ pub fn import_batch(request: &Request) -> Result<Reply> {
     migrate::ensure_current(db.as_ref())?;
     let summary = store::import(db.as_ref(), parsed, now_ms())?;
     Ok(Reply::json(200, &summary))
+}
+
+/// Records re-keyed per reindex request unless `limit` says otherwise: a
+/// few seconds of work, well inside any request timeout.
+const REINDEX_LIMIT: u64 = 2_000;
+const REINDEX_MAX: u64 = 20_000;
+
+/// `POST /admin/catalogue/reindex?after=ID&limit=N`: rebuilds the search
+/// keys of the next `limit` records after the id `after` (0 to start) and
+/// answers `{"reindexed": n, "last_id": id, "next_after": id}`, with
+/// `"next_after": null` when the catalogue is done. An operator walks the whole catalogue this
+/// way after the keys' derivation changes (docs/operations.md); each step
+/// commits on its own, so an interrupted walk resumes where it stopped.
+pub fn reindex(request: &Request) -> Result<Reply> {
+    let after = request
+        .parse_param::<u64>("after", "a record id, 0 or more")?
+        .unwrap_or(0);
+    let after = i64::try_from(after).map_err(|_| Error::invalid("after", "too large"))?;
+    let limit = request.count_param("limit", REINDEX_LIMIT, 1, REINDEX_MAX)?;
+    let db = db::connect()?;
+    migrate::ensure_current(db.as_ref())?;
+    let done = index::reindex_after(db.as_ref(), after, limit as i64)?;
+    Ok(Reply::json(
+        200,
+        &json!({
+            "reindexed": done.count,
+            "last_id": done.last,
+            "next_after": done.next_after,
+        }),
+    ))
 }

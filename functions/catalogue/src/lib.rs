@@ -1,6 +1,8 @@
-//! The `catalogue` component: the operator's catalogue import. Each request
-//! is one batch of a file (CSV, MARC ISO 2709 or MARCXML) that the
-//! `wangjie-import` client cut; the answer counts what the batch did.
+//! The `catalogue` component: the operator's catalogue import and search
+//! index upkeep. Each import request is one batch of a file (CSV, MARC ISO
+//! 2709 or MARCXML) that the `wangjie-import` client cut; the answer counts
+//! what the batch did. A reindex request rebuilds the keys of the next
+//! records in id order.
 #![warn(missing_docs)]
 
 mod handlers;
@@ -24,6 +26,11 @@ fn route(request: &Request) -> Result<Reply> {
             request.allow(&[Method::POST])?;
             handlers::authorize(request)?;
             handlers::import_batch(request)
+        }
+        "/admin/catalogue/reindex" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            handlers::reindex(request)
         }
         _ => Err(Error::NotFound { what: "route" }),
     }

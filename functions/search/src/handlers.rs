@@ -24,8 +24,11 @@ pub fn search_records(request: &Request) -> Result<Reply> {
     };
     // Parse before connecting: a malformed request costs no connection.
     let query = SearchQuery::parse(&params)?;
-    let sample = config::number("search_facet_sample", store::FACET_SAMPLE as u64)? as i64;
-    let answer = store::search(db::connect()?.as_ref(), &query, sample)?;
+    let limits = store::Limits {
+        facet_sample: config::number("search_facet_sample", store::FACET_SAMPLE as u64)? as i64,
+        candidates: config::number("search_candidates", store::CANDIDATES as u64)? as i64,
+    };
+    let answer = store::search(db::connect()?.as_ref(), &query, limits)?;
     Ok(Reply::json(200, &answer))
 }
 

@@ -54,6 +54,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_copy_rfid"),
     migration!(12, "0012_wechat_unionid"),
     migration!(13, "0013_search_postings"),
+    migration!(14, "0014_search_ranked"),
 ];
 
 /// The schema version this code needs.

@@ -1,19 +1,27 @@
 //! The search keys of a record, and the same segmentation for a query.
 //!
-//! Han text is cut into overlapping character bigrams (a one-character run
-//! keeps its unigram), computed over the title's Han characters with
-//! punctuation skipped, so 三体Ⅱ·黑暗森林 also has 体黑 and a reader who types
-//! 三体黑暗森林 finds it. docs/search.md says why bigrams and not a
-//! dictionary segmenter. Pinyin keys are the full pinyin and the initials
-//! of every prefix of the Han characters (三体 -> `santi`, `st`), since
-//! readers type the start of a title or a name.
+//! Han text is cut into overlapping character n-grams of two to
+//! [`MAX_NGRAM`] characters (a one-character run keeps its unigram),
+//! computed over the title's Han characters with punctuation skipped, so
+//! 三体Ⅱ·黑暗森林 also has 体黑 and 三体黑暗, and a reader who types
+//! 三体黑暗森林 finds it. A query's run is looked up as the fewest n-grams
+//! that cover it, so 中国文化 is one key with its own short posting list,
+//! not the intersection of 中国, 国文 and 文化. docs/search.md says why
+//! n-grams and not a dictionary segmenter. Pinyin keys are the full pinyin
+//! and the initials of every prefix of the Han characters (三体 -> `santi`,
+//! `st`), since readers type the start of a title or a name.
+//!
+//! Keys are stored merged per term ([`record_postings`]): one posting per
+//! term and record, carrying the summed weight of every field the term was
+//! found in and those fields as bits, so a term's postings can be read in
+//! rank order from one index.
 
 use super::isbn;
 use super::normalize::{exact_key, is_han, tokens, Token};
 use pinyin::ToPinyin;
 use std::collections::HashMap;
 
-/// Where a key came from; stored in `record_terms.field`.
+/// Where a key came from; stored as a bit of `search_postings.fields`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
     /// The whole title, folded (exact match).
@@ -35,7 +43,24 @@ pub enum Field {
 }
 
 impl Field {
-    /// The name stored in `record_terms.field`.
+    /// Every field, in bit order.
+    pub const ALL: [Field; 8] = [
+        Field::Exact,
+        Field::Title,
+        Field::TitlePinyin,
+        Field::TitleInitials,
+        Field::Author,
+        Field::AuthorPinyin,
+        Field::AuthorInitials,
+        Field::Isbn,
+    ];
+
+    /// The field's bit in `search_postings.fields`.
+    pub fn bit(self) -> i64 {
+        1 << (self as u32)
+    }
+
+    /// The field's name, as the API and docs spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Field::Exact => "exact",
@@ -63,6 +88,16 @@ impl Field {
         }
     }
 }
+
+/// The longest Han n-gram a record is keyed by. Four characters hold most
+/// Chinese words and set phrases (人工智能, 黑暗森林), so a query of up to four
+/// characters is one key; each longer n-gram adds about one key per
+/// character of a title (docs/search.md).
+pub const MAX_NGRAM: usize = 4;
+
+/// What marks an exact-title key among the stored terms: a folded title
+/// as long as a bigram (活着) must not share the bigram's postings.
+const EXACT_MARK: char = '=';
 
 /// Pinyin keys are made for prefixes of at most this many characters: a
 /// reader does not type the pinyin of a whole long title.
@@ -106,7 +141,7 @@ pub fn record_keys(title: &str, responsibility: &str, isbn13: Option<&str>) -> V
             .chars()
             .filter(|c| is_han(*c))
             .collect();
-        for term in han_terms(&han) {
+        for term in han_ngrams(&han) {
             add(term, words);
         }
         for token in tokens(text) {
@@ -134,12 +169,71 @@ pub fn record_keys(title: &str, responsibility: &str, isbn13: Option<&str>) -> V
     out
 }
 
-/// Bigrams of a Han run, or its one unigram when it has one character.
-pub fn han_terms(han: &[char]) -> Vec<String> {
+/// One stored posting: a term of a record, the summed weight of the
+/// fields it was found in, and those fields as bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    /// The term as stored ([`stored_term`]).
+    pub term: String,
+    /// Sum of the weights of `fields`.
+    pub score: i64,
+    /// [`Field::bit`]s of the fields the term was found in.
+    pub fields: i64,
+}
+
+/// The term under which a key is stored: exact-title keys are marked so
+/// that they never share a posting list with a word or an n-gram.
+pub fn stored_term(term: &str, field: Field) -> String {
+    match field {
+        Field::Exact => format!("{EXACT_MARK}{term}"),
+        _ => term.to_string(),
+    }
+}
+
+/// The postings of a record: its keys merged per stored term, in term order.
+pub fn record_postings(title: &str, responsibility: &str, isbn13: Option<&str>) -> Vec<Posting> {
+    let mut merged: HashMap<String, Posting> = HashMap::new();
+    for key in record_keys(title, responsibility, isbn13) {
+        let term = stored_term(&key.term, key.field);
+        let posting = merged.entry(term.clone()).or_insert(Posting {
+            term,
+            score: 0,
+            fields: 0,
+        });
+        posting.score += key.weight;
+        posting.fields |= key.field.bit();
+    }
+    let mut out: Vec<Posting> = merged.into_values().collect();
+    out.sort_by(|a, b| a.term.cmp(&b.term));
+    out
+}
+
+/// Every n-gram of two to [`MAX_NGRAM`] characters of a Han run, or its
+/// one unigram when it has one character: the keys of a record's text.
+pub fn han_ngrams(han: &[char]) -> Vec<String> {
     if han.len() == 1 {
         return vec![han[0].to_string()];
     }
-    han.windows(2).map(|pair| pair.iter().collect()).collect()
+    (2..=MAX_NGRAM)
+        .flat_map(|n| han.windows(n).map(|gram| gram.iter().collect::<String>()))
+        .collect()
+}
+
+/// The fewest n-grams that cover a query's Han run: the run itself up to
+/// [`MAX_NGRAM`] characters, else n-grams of that length from the start,
+/// the last one flush with the end. A record with all of them holds the
+/// run itself, save where its pieces stand apart in one long title.
+pub fn han_query_terms(han: &[char]) -> Vec<String> {
+    if han.len() <= MAX_NGRAM {
+        return vec![han.iter().collect()];
+    }
+    let last = han.len() - MAX_NGRAM;
+    let mut starts: Vec<usize> = (0..last).step_by(MAX_NGRAM).collect();
+    starts.push(last);
+    starts
+        .into_iter()
+        .map(|start| han[start..start + MAX_NGRAM].iter().collect())
+        .collect()
 }
 
 /// `(full pinyin, initials)` of each prefix of two or more characters.
@@ -199,6 +293,44 @@ mod tests {
     #[test]
     fn a_one_character_title_keeps_its_unigram() {
         assert!(has(&record_keys("蛙", "莫言著", None), "蛙", Field::Title));
+    }
+
+    #[test]
+    fn n_grams_of_two_to_four_characters_are_keys() {
+        let keys = record_keys("人工智能入门", "", None);
+        for term in ["人工", "人工智", "人工智能", "智能入门", "入门"] {
+            assert!(has(&keys, term, Field::Title), "{term}");
+        }
+        assert!(!has(&keys, "人工智能入", Field::Title));
+    }
+
+    #[test]
+    fn a_query_run_is_covered_by_the_fewest_n_grams() {
+        let terms = |text: &str| han_query_terms(&text.chars().collect::<Vec<_>>());
+        assert_eq!(terms("文化"), ["文化"]);
+        assert_eq!(terms("中国文化"), ["中国文化"]);
+        assert_eq!(terms("平凡的世界"), ["平凡的世", "凡的世界"]);
+        assert_eq!(terms("敦煌瓷器史话"), ["敦煌瓷器", "瓷器史话"]);
+        assert_eq!(
+            terms("一二三四五六七八九"),
+            ["一二三四", "五六七八", "六七八九"]
+        );
+        assert_eq!(terms("蛙"), ["蛙"]);
+    }
+
+    #[test]
+    fn postings_merge_the_fields_of_a_term_and_mark_the_exact_title() {
+        let postings = record_postings("活着", "余华著", None);
+        let find = |term: &str| postings.iter().find(|p| p.term == term).cloned();
+        let exact = find("=活着").expect("the exact title is its own posting");
+        assert_eq!((exact.score, exact.fields), (100, Field::Exact.bit()));
+        let bigram = find("活着").unwrap();
+        assert_eq!((bigram.score, bigram.fields), (4, Field::Title.bit()));
+        // A term in the title and the responsibility is one posting.
+        let both = record_postings("余华传", "余华著", None);
+        let yu = both.iter().find(|p| p.term == "余华").unwrap();
+        assert_eq!(yu.score, Field::Title.weight() + Field::Author.weight());
+        assert_eq!(yu.fields, Field::Title.bit() | Field::Author.bit());
     }
 
     #[test]

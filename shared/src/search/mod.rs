@@ -4,7 +4,7 @@
 //! hyphens.
 //!
 //! All the language work happens when a record is indexed ([`index`]):
-//! each record's fields become *search keys* (rows of `record_terms`), so a
+//! each record's fields become *search keys* (rows of `search_postings`), so a
 //! request only folds its own few characters and looks keys up. Spin makes
 //! a fresh instance per request, and nothing here loads a dictionary.
 //!
@@ -12,13 +12,15 @@
 //! - [`isbn`]: reading ISBNs in any of their written forms.
 //! - [`keys`]: the keys of a record, and the same segmentation for queries.
 //! - [`query`]: a search request parsed into groups of keys and filters.
-//! - [`store`]: the SQL that runs a search.
+//! - [`matched`]: the SQL of the matched set, bounded by its candidates.
+//! - [`store`]: a search run: the driving group, the page, total and facets.
 //! - [`detail`]: a record with its copies and whether it can be borrowed online.
 
 pub mod detail;
 pub mod index;
 pub mod isbn;
 pub mod keys;
+pub mod matched;
 pub mod normalize;
 pub mod query;
 pub mod store;

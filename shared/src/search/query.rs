@@ -3,7 +3,7 @@
 //! that only add to the score, filters and a page.
 
 use super::isbn;
-use super::keys::{han_terms, Field};
+use super::keys::{han_query_terms, Field};
 use super::normalize::{exact_key, tokens, Token};
 use crate::geo::Coordinates;
 use crate::{Error, Result};
@@ -150,9 +150,12 @@ impl SearchQuery {
     }
 }
 
-/// One group per Han bigram (or lone unigram) and per word: every part of
-/// what the reader typed must be found. With `isbn`, a word that looks like
-/// an ISBN also matches the ISBN key.
+/// One group per covering Han n-gram (or lone unigram) and per word: every
+/// part of what the reader typed must be found. With `isbn`, a word that
+/// looks like an ISBN also matches the ISBN key. Han terms only ever stand
+/// in the title and author fields, so a Han group keeps every field it is
+/// given: a group of all word fields reads a term's postings whole, in
+/// rank order (`store`).
 fn text_groups(text: &str, fields: &[Field], isbn: bool) -> Vec<Group> {
     let mut groups = Vec::new();
     if isbn {
@@ -160,24 +163,16 @@ fn text_groups(text: &str, fields: &[Field], isbn: bool) -> Vec<Group> {
             return vec![Group(vec![(isbn13, Field::Isbn)])];
         }
     }
-    let word_fields: Vec<Field> = fields.to_vec();
-    let han_fields: Vec<Field> = fields
-        .iter()
-        .copied()
-        .filter(|f| matches!(f, Field::Title | Field::Author))
-        .collect();
     for token in tokens(text) {
         match token {
             Token::Han(han) => {
-                for term in han_terms(&han) {
-                    groups.push(Group(
-                        han_fields.iter().map(|f| (term.clone(), *f)).collect(),
-                    ));
+                for term in han_query_terms(&han) {
+                    groups.push(Group(fields.iter().map(|f| (term.clone(), *f)).collect()));
                 }
             }
             Token::Word(word) => {
                 let mut keys: Vec<(String, Field)> =
-                    word_fields.iter().map(|f| (word.clone(), *f)).collect();
+                    fields.iter().map(|f| (word.clone(), *f)).collect();
                 if let (true, Some(isbn13)) = (isbn, isbn::parse(&word)) {
                     keys.push((isbn13, Field::Isbn));
                 }
@@ -243,11 +238,14 @@ mod tests {
     }
 
     #[test]
-    fn han_text_becomes_one_group_per_bigram() {
+    fn han_text_becomes_one_group_per_covering_n_gram() {
         let query = SearchQuery::parse(&q("三體黑暗")).unwrap();
         let terms: Vec<&str> = query.groups.iter().map(|g| g.0[0].0.as_str()).collect();
-        assert_eq!(terms, ["三体", "体黑", "黑暗"]);
+        assert_eq!(terms, ["三体黑暗"]);
         assert_eq!(query.bonus, vec![("三体黑暗".to_string(), Field::Exact)]);
+        let query = SearchQuery::parse(&q("三體黑暗森林")).unwrap();
+        let terms: Vec<&str> = query.groups.iter().map(|g| g.0[0].0.as_str()).collect();
+        assert_eq!(terms, ["三体黑暗", "黑暗森林"]);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! `wangjie-import` as a library: cutting a catalogue file into batches
 //! ([`split`]) and sending them to `POST /admin/catalogue/import`
-//! ([`import_file`]). The binary adds the command line and the summary;
-//! the end-to-end tests drive the same code against a running app.
+//! ([`import_file`]), and walking `POST /admin/catalogue/reindex` over the
+//! whole catalogue ([`reindex`]). The binary adds the command line and the
+//! summary; the end-to-end tests drive the same code against a running app.
 
+pub mod reindex;
 pub mod split;
 
 use anyhow::{bail, Context, Result};
@@ -115,18 +117,11 @@ pub fn import_file(path: &Path, options: &Options) -> Result<Totals> {
     let endpoint = url::Url::parse(&options.url)
         .and_then(|base| base.join("/admin/catalogue/import"))
         .with_context(|| format!("--url {:?} is not a URL", options.url))?;
-    let bar = if options.progress {
-        ProgressBar::new(length)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let bar = progress_bar(
+        options.progress.then(|| ProgressBar::new(length)),
+        "{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)",
     );
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(300))
-        .build();
+    let agent = agent();
     let mut totals = Totals::default();
     for batch in batches {
         let batch = batch?;
@@ -144,9 +139,25 @@ pub fn import_file(path: &Path, options: &Options) -> Result<Totals> {
     Ok(totals)
 }
 
-/// Sends one batch; retries a few times when the server says it may work
-/// later (503) or cannot be reached, since a long import should not die
-/// of a passing hiccup. Re-sending is safe: the import is idempotent.
+/// The bar, styled by `template`, or a hidden one.
+fn progress_bar(bar: Option<ProgressBar>, template: &str) -> ProgressBar {
+    let Some(bar) = bar else {
+        return ProgressBar::hidden();
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// An HTTP client that waits long enough for a big batch.
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(300))
+        .build()
+}
+
+/// Sends one batch.
 fn post(
     agent: &ureq::Agent,
     endpoint: &url::Url,
@@ -160,6 +171,14 @@ fn post(
         .append_pair("record_offset", &batch.record_offset.to_string())
         .append_pair("line_offset", &batch.line_offset.to_string())
         .append_pair("byte_offset", &batch.byte_offset.to_string());
+    send(agent, &url, token, &batch.body)
+}
+
+/// POSTs `body` and reads the JSON answer; retries a few times when the
+/// server says it may work later (503) or cannot be reached, since a long
+/// walk should not die of a passing hiccup. Re-sending is safe: import and
+/// reindex are idempotent.
+fn send(agent: &ureq::Agent, url: &url::Url, token: &str, body: &[u8]) -> Result<Value> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -167,7 +186,7 @@ fn post(
             .post(url.as_str())
             .set("authorization", &format!("Bearer {token}"))
             .set("content-type", "application/octet-stream")
-            .send_bytes(&batch.body);
+            .send_bytes(body);
         match sent {
             Ok(response) => return Ok(serde_json::from_str(&response.into_string()?)?),
             Err(ureq::Error::Status(status, response)) => {
