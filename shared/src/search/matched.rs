@@ -5,10 +5,11 @@
 //!
 //! The work is bounded by the *candidates*: the best `cap` postings of the
 //! driving group (the one with the fewest postings), read in rank order
-//! from `search_postings_ranked` and filtered as they are read. Every other
-//! group is probed per candidate through the primary key. When the driving
-//! group has more than `cap` matching postings, the set is its best `cap`
-//! and `total` is a lower bound (docs/search.md).
+//! from `search_postings_ranked`, then filtered. Every other group is read
+//! whole and joined when it is small, else probed per candidate through
+//! the primary key. When the driving group has more than `cap` postings,
+//! the set is what its best `cap` hold and `total` is a lower bound
+//! (docs/search.md).
 
 use super::keys::Field;
 use super::query::{Group, SearchQuery};
@@ -28,8 +29,9 @@ const SQL_DRIVER_SUMMED: &str = "w AS (SELECT t.record_id, SUM({score}) AS s \
        GROUP BY t.record_id ORDER BY 2 DESC, 1 LIMIT {cap}), \
      d0 AS (SELECT t.record_id, t.s FROM w t WHERE 1 = 1{filters})";
 /// Records whose whole title is what was typed (`ex`), and those of them
-/// that match the driving group and pass the filters (`dx`): always
-/// candidates, however far down the driving group's rank order they stand.
+/// that match the driving group and pass the filters (`dx`): candidates
+/// however far down the driving group's rank order they stand. `exa` is
+/// all of them, read only to flag the candidates that have the title.
 /// When the driving group was not cut, `d0` already holds every one of
 /// them, and `dx` is skipped whole (one test of `w`'s size, evaluated
 /// once). At most `{exact_cap}` of them are read, as many as the page and
@@ -39,8 +41,11 @@ const SQL_EXACT: &str = "ex AS (SELECT e.record_id, e.score FROM search_postings
        WHERE e.term IN ({exact}) ORDER BY e.score DESC, e.record_id LIMIT {exact_cap}), \
      dx AS (SELECT x.record_id, SUM({score}) AS s FROM ex x \
        JOIN search_postings t ON t.record_id = x.record_id AND t.term IN ({terms}){mask} \
-       WHERE (SELECT COUNT(*) FROM w) > {cap}{filters} GROUP BY x.record_id), \
-     d AS (SELECT record_id, s FROM d0 UNION SELECT record_id, s FROM dx)";
+       WHERE (SELECT COUNT(*) FROM w) > {cap} \
+       AND x.record_id NOT IN (SELECT record_id FROM d0){filters} GROUP BY x.record_id), \
+     d AS (SELECT record_id, s FROM d0 UNION ALL SELECT record_id, s FROM dx), \
+     exa AS (SELECT e.record_id, SUM(e.score) AS s FROM search_postings e \
+       WHERE e.term IN ({exact}) GROUP BY e.record_id)";
 /// A group read whole: each record's score for it (one posting per record
 /// for a group of one term, so no grouping).
 const SQL_GROUP_WHOLE: &str = "g{i} AS (SELECT t.record_id, SUM({score}) AS s \
@@ -169,10 +174,7 @@ pub fn matched_sql(query: &SearchQuery, filters: &Filters, plan: &Plan) -> (Stri
     } else {
         columns.push("x.s AS sx".into());
         sum.push("COALESCE(p.sx, 0)".into());
-        from.push_str(
-            " LEFT JOIN (SELECT record_id, SUM(score) AS s FROM ex GROUP BY record_id) x \
-             ON x.record_id = d.record_id",
-        );
+        from.push_str(" LEFT JOIN exa x ON x.record_id = d.record_id");
         "CASE WHEN p.sx IS NULL THEN 0 ELSE 1 END".to_string()
     };
     // Materialized, so that each probe runs once per candidate: inlined,

@@ -108,3 +108,20 @@ fn a_small_group_is_read_whole_and_joined() {
     );
     assert!(sql.contains("AND p.s0 IS NOT NULL"), "{sql}");
 }
+
+#[test]
+fn every_candidate_with_the_exact_title_is_flagged_though_few_are_added() {
+    let mut plan = Plan::first(1000);
+    plan.exact_cap = 20;
+    let (sql, _) = matched_sql(&parse(q("人工智能入门")), &Filters::default(), &plan);
+    assert!(sql.contains("LIMIT 20), dx AS"), "{sql}");
+    let flags = &sql[sql.find("exa AS").expect("the exact-title flags")..];
+    assert!(
+        !flags[..flags.find("GROUP BY").unwrap()].contains("LIMIT"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("LEFT JOIN exa x ON x.record_id = d.record_id"),
+        "{sql}"
+    );
+}
