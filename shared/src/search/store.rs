@@ -57,7 +57,7 @@ pub const FACET_SAMPLE: i64 = 200;
 /// `search_candidates` variable says otherwise: what bounds the work of a
 /// common query (docs/search.md). A page deeper than this reads as many as
 /// it needs.
-pub const CANDIDATES: i64 = 1000;
+pub const CANDIDATES: i64 = 500;
 /// How far past the candidates each key of a query of several groups is
 /// counted, to choose the driving group and the groups read whole.
 const KEY_COUNT_FACTOR: i64 = 20;
