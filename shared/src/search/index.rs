@@ -1,6 +1,6 @@
 //! Building the search keys of records into `search_postings`, the
 //! inverted index every search reads. Called after records are written (the
-//! demo loader, the catalogue import, `POST /admin/search/reindex`); a
+//! demo loader, the catalogue import, `POST /admin/catalogue/reindex`); a
 //! search never computes a record's keys.
 
 use super::keys::record_postings;

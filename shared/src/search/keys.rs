@@ -60,20 +60,6 @@ impl Field {
         1 << (self as u32)
     }
 
-    /// The field's name, as the API and docs spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Exact => "exact",
-            Field::Title => "title",
-            Field::TitlePinyin => "title_pinyin",
-            Field::TitleInitials => "title_initials",
-            Field::Author => "author",
-            Field::AuthorPinyin => "author_pinyin",
-            Field::AuthorInitials => "author_initials",
-            Field::Isbn => "isbn",
-        }
-    }
-
     /// How much a match on this field counts in the score.
     pub fn weight(self) -> i64 {
         match self {

@@ -52,10 +52,10 @@ const SQL_GROUP_WHOLE: &str = "g{i} AS (SELECT t.record_id, SUM({score}) AS s \
      FROM search_postings t WHERE t.term IN ({terms}){mask} GROUP BY t.record_id)";
 const SQL_TERM_WHOLE: &str = "g{i} AS (SELECT t.record_id, {score} AS s \
      FROM search_postings t WHERE t.term = {terms}{mask})";
-/// The score of one group for one candidate, `NULL` when it has none of
-/// the group's keys.
+/// The score of one group for the candidate `d`, `NULL` when it has none
+/// of the group's keys.
 const SQL_PROBE: &str = "SELECT SUM({score}) FROM search_postings t \
-     WHERE t.record_id = {r}.record_id AND t.term IN ({terms}){mask}";
+     WHERE t.record_id = d.record_id AND t.term IN ({terms}){mask}";
 /// Filter fragments on the record `{r}`, each with its own parameter `{n}`.
 const FILTER_BRANCH: &str =
     " AND EXISTS (SELECT 1 FROM copies c WHERE c.record_id = {r}.record_id \
@@ -91,11 +91,11 @@ pub struct Plan {
 
 impl Plan {
     /// Walks the first group, probes every other.
-    pub fn first(cap: i64) -> Plan {
+    pub fn first(cap: i64, exact_cap: i64) -> Plan {
         Plan {
             driver: 0,
             cap,
-            exact_cap: cap,
+            exact_cap,
             whole: Vec::new(),
         }
     }
@@ -164,7 +164,7 @@ pub fn matched_sql(query: &SearchQuery, filters: &Filters, plan: &Plan) -> (Stri
             from.push_str(&format!(" LEFT JOIN g{i} ON g{i}.record_id = d.record_id"));
             columns.push(format!("g{i}.s AS s{i}"));
         } else {
-            columns.push(format!("({}) AS s{i}", group.probe_sql("d", &terms)));
+            columns.push(format!("({}) AS s{i}", group.probe_sql(&terms)));
         }
         sum.push(format!("p.s{i}"));
         all.push_str(&format!(" AND p.s{i} IS NOT NULL"));
@@ -278,10 +278,10 @@ impl Terms {
         format!("({})", parts.join(" + "))
     }
 
-    fn probe_sql(&self, alias: &str, terms: &str) -> String {
+    /// The probe of this group for the candidate `d`.
+    fn probe_sql(&self, terms: &str) -> String {
         SQL_PROBE
             .replace("{score}", &self.score_sql())
-            .replace("{r}", alias)
             .replace("{terms}", terms)
             .replace("{mask}", &self.mask_sql())
     }

@@ -15,14 +15,18 @@ fn q(text: &str) -> SearchParams<'_> {
 #[test]
 fn the_reader_text_is_bound_never_spliced() {
     let query = parse(q("三体'; DROP TABLE records; --"));
-    let (sql, values) = matched_sql(&query, &Filters::default(), &Plan::first(2000));
+    let (sql, values) = matched_sql(&query, &Filters::default(), &Plan::first(2000, 2000));
     assert!(!sql.contains("DROP"), "{sql}");
     assert!(values.contains(&Value::Text("三体".into())));
 }
 
 #[test]
 fn one_word_of_every_field_is_read_in_rank_order_and_capped() {
-    let (sql, _) = matched_sql(&parse(q("santi")), &Filters::default(), &Plan::first(2000));
+    let (sql, _) = matched_sql(
+        &parse(q("santi")),
+        &Filters::default(),
+        &Plan::first(2000, 2000),
+    );
     assert!(
         sql.contains("WHERE t.term = $1 ORDER BY t.score DESC, t.record_id LIMIT 2001"),
         "{sql}"
@@ -37,7 +41,7 @@ fn a_title_search_scores_only_title_fields() {
         title: Some("santi"),
         ..Default::default()
     });
-    let (sql, _) = matched_sql(&query, &Filters::default(), &Plan::first(2000));
+    let (sql, _) = matched_sql(&query, &Filters::default(), &Plan::first(2000, 2000));
     let title = Field::Title.bit() | Field::TitlePinyin.bit() | Field::TitleInitials.bit();
     assert!(sql.contains(&format!("t.fields & {title} <> 0")), "{sql}");
     assert!(sql.contains("GROUP BY t.record_id ORDER BY 2 DESC, 1 LIMIT 2001"));
@@ -69,7 +73,7 @@ fn filters_are_applied_to_the_postings_read() {
         branch: Some("B012".into()),
         on_shelf: true,
     };
-    let (sql, values) = matched_sql(&query, &filters, &Plan::first(50));
+    let (sql, values) = matched_sql(&query, &filters, &Plan::first(50, 50));
     let (walk, rest) = sql.split_at(sql.find("LIMIT 51").expect("a capped walk"));
     assert!(!walk.contains("copies"), "the walk is not filtered: {sql}");
     let driver = &rest[..rest.find("ex AS").unwrap()];
@@ -111,8 +115,7 @@ fn a_small_group_is_read_whole_and_joined() {
 
 #[test]
 fn every_candidate_with_the_exact_title_is_flagged_though_few_are_added() {
-    let mut plan = Plan::first(1000);
-    plan.exact_cap = 20;
+    let plan = Plan::first(1000, 20);
     let (sql, _) = matched_sql(&parse(q("人工智能入门")), &Filters::default(), &plan);
     assert!(sql.contains("LIMIT 20), dx AS"), "{sql}");
     let flags = &sql[sql.find("exa AS").expect("the exact-title flags")..];

@@ -156,13 +156,11 @@ pub fn search(db: &dyn Db, query: &SearchQuery, limits: Limits) -> Result<Search
     };
     let filters = filters(query, &points)?;
     let offset = i64::from(query.page - 1) * i64::from(query.per_page);
-    // A deep page reads as many candidates as it needs.
-    let cap = limits
-        .candidates
-        .max(1)
-        .max(offset + i64::from(query.per_page));
-    let mut plan = plan(db, query, cap)?;
-    plan.exact_cap = (offset + i64::from(query.per_page)).max(facet_sample);
+    let page_end = offset + i64::from(query.per_page);
+    // A deep page reads as many candidates as it needs; exact titles rank
+    // first, so as many of them as the page and the facet sample show.
+    let cap = limits.candidates.max(1).max(page_end);
+    let plan = plan(db, query, cap, page_end.max(facet_sample))?;
     let (matched, mut params) = matched_sql(query, &filters, &plan);
     let n = params.len();
     let answer_sql = SQL_ANSWER
@@ -267,10 +265,10 @@ fn filters(query: &SearchQuery, points: &[ServicePoint]) -> Result<Filters> {
 /// past the candidates (x [`KEY_COUNT_FACTOR`]): counted only to the cap,
 /// 人工智能 (15,110 postings at 1,000,000) and 智能入门 (1,903) tied, and
 /// the first drove, so the candidates held few records with both.
-fn plan(db: &dyn Db, query: &SearchQuery, cap: i64) -> Result<Plan> {
+fn plan(db: &dyn Db, query: &SearchQuery, cap: i64, exact_cap: i64) -> Result<Plan> {
     let counted = cap.saturating_mul(KEY_COUNT_FACTOR);
     let Some((sql, params)) = key_sizes_sql(query, counted) else {
-        return Ok(Plan::first(cap));
+        return Ok(Plan::first(cap, exact_cap));
     };
     let mut sizes = vec![0i64; query.groups.len()];
     for row in db.query(&sql, &params)?.iter() {
@@ -293,7 +291,7 @@ fn plan(db: &dyn Db, query: &SearchQuery, cap: i64) -> Result<Plan> {
     Ok(Plan {
         driver,
         cap,
-        exact_cap: cap,
+        exact_cap,
         whole,
     })
 }
