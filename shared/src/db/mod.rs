@@ -9,6 +9,7 @@
 //! same way and no statement depends on the database's clock.
 
 pub mod failure;
+pub mod marker;
 pub mod migrate;
 mod value;
 

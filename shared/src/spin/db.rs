@@ -2,7 +2,7 @@
 //! `spin:postgres/postgres@4.0.0` when the `database_url` variable names
 //! one, Spin's built-in SQLite database `default` otherwise.
 
-use crate::db::{failure, sqlite_placeholders, Db, Dialect, Rows, Value};
+use crate::db::{failure, marker, sqlite_placeholders, Db, Dialect, Rows, Value};
 use crate::spin::config;
 use crate::Result;
 use spin_sdk::{pg4, sqlite};
@@ -35,17 +35,22 @@ impl Db for PgDb {
         Dialect::Postgres
     }
 
+    /// Sent with a marker row ([`marker`]): Spin 4.0.0-4.0.2 never answer
+    /// a query whose result is empty.
     fn query(&self, sql: &str, params: &[Value]) -> Result<Rows> {
         let params: Vec<_> = params.iter().map(pg_param).collect();
-        let set = self.0.query(sql, &params).map_err(pg_failure)?;
-        Ok(Rows {
+        let set = self
+            .0
+            .query(&marker::wrap(sql), &params)
+            .map_err(pg_failure)?;
+        Ok(marker::strip(Rows {
             columns: set.columns.into_iter().map(|c| c.name).collect(),
             rows: set
                 .rows
                 .into_iter()
                 .map(|row| row.into_iter().map(pg_value).collect())
                 .collect(),
-        })
+        }))
     }
 
     fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
