@@ -3,6 +3,17 @@
 //! for its whole life so that a guest's `BEGIN` ... `COMMIT` runs on one
 //! session.
 //!
+//! TLS as Spin 4 speaks it: unless the connection string says
+//! `sslmode=disable`, the connection is TLS (native-tls, the system's root
+//! certificates, or `SSL_CERT_FILE`), and a certificate that does not verify
+//! fails the connection, even with `sslmode=prefer` or `require`.
+//!
+//! A query whose result is empty is an error here: Spin 4.0.0-4.0.2 never
+//! answer it (spinframework/spin issue 3671), so an app that sends one would
+//! hang on released Spin. The app's PostgreSQL adapter sends every query
+//! with a marker row (`wangjie_shared::db::marker`); this makes a query that
+//! bypasses it fail in the tests instead of hanging in production.
+//!
 //! Stricter than Spin on purpose: when a resource goes away (dropped, or
 //! the instance ended or trapped) after the guest began a transaction and
 //! did not end it, the client is rolled back before it returns to the
@@ -16,9 +27,11 @@ use super::bindings::spin::postgres::postgres::{
 use super::postgres_types;
 use super::Capabilities;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use postgres_native_tls::MakeTlsConnector;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use wasmtime::component::Resource;
 
@@ -50,13 +63,15 @@ impl Pools {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Clean,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Clean,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Disable {
+            Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+        } else {
+            let connector = native_tls::TlsConnector::builder().build()?;
+            Manager::from_config(config, MakeTlsConnector::new(connector), manager_config)
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -168,6 +183,10 @@ fn query_failed(err: tokio_postgres::Error) -> Error {
         }
     })
 }
+
+/// What a query with an empty result answers (see the module's text).
+pub const EMPTY_RESULT: &str = "the query returned no rows, which Spin 4.0.0-4.0.2 never answer \
+     (spinframework/spin#3671): send it with a marker row (wangjie_shared::db::marker)";
 
 type Params = Vec<Box<dyn ToSql + Send + Sync>>;
 
@@ -299,6 +318,11 @@ impl HostConnection for Capabilities {
             Ok(rows) => rows,
             Err(err) => return Ok(Err(query_failed(err))),
         };
+        if rows.is_empty() {
+            return Ok(Err(Error::QueryFailed(QueryError::Text(
+                EMPTY_RESULT.into(),
+            ))));
+        }
         let columns = postgres_types::columns(&rows);
         match rows.iter().map(postgres_types::row).collect() {
             Ok(rows) => Ok(Ok(RowSet { columns, rows })),

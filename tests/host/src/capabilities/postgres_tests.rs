@@ -27,7 +27,10 @@ impl Scratch {
     }
 
     pub(crate) fn address(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+        format!(
+            "postgres://postgres@127.0.0.1:5432/{}?sslmode=disable",
+            self.name
+        )
     }
 }
 
@@ -270,14 +273,31 @@ async fn addresses_must_be_allowed() {
         "{garbage:?}"
     );
     // The default port counts as 5432.
-    let ok = open(&mut caps, "postgres://postgres@127.0.0.1/test").await;
+    let ok = open(
+        &mut caps,
+        "postgres://postgres@127.0.0.1/test?sslmode=disable",
+    )
+    .await;
     assert!(ok.is_ok(), "{ok:?}");
 }
 
 #[tokio::test]
-async fn unreachable_server_fails_promptly() {
+async fn unreachable_or_silent_server_fails_promptly() {
+    // A server that takes the connection and never answers: only loopback
+    // addresses are targets on these machines.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let silent_port = silent.local_addr().expect("port").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
     let dir = tempfile::tempdir().expect("temp dir");
-    let hosts = ["postgres://127.0.0.1:1", "postgres://10.255.255.1:5432"];
+    let silent_host = format!("postgres://127.0.0.1:{silent_port}");
+    let hosts = ["postgres://127.0.0.1:1", silent_host.as_str()];
     let mut caps = capabilities(
         &RuntimeConfig::default(),
         dir.path(),
@@ -285,11 +305,11 @@ async fn unreachable_server_fails_promptly() {
     )
     .await;
     for address in [
-        "postgres://postgres@127.0.0.1:1/test",
-        "postgres://postgres@10.255.255.1/test",
+        "postgres://postgres@127.0.0.1:1/test?sslmode=disable".to_string(),
+        format!("postgres://postgres@127.0.0.1:{silent_port}/test?sslmode=disable"),
     ] {
         let started = Instant::now();
-        let outcome = open(&mut caps, address).await;
+        let outcome = open(&mut caps, &address).await;
         assert!(
             matches!(outcome, Err(Error::ConnectionFailed(_))),
             "{address}: {outcome:?}"
@@ -342,5 +362,54 @@ fn transaction_keywords() {
         "BEGINNING",
     ] {
         assert_eq!(effect(neither), None, "{neither:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_result_is_an_error_as_it_is_a_hang_on_spin_4_0_2() {
+    let db = Scratch::new().await;
+    let (mut caps, _dir) = caps().await;
+    let c = open_ok(&mut caps, &db.address()).await;
+    match query(&mut caps, &c, "SELECT 1 WHERE false", vec![]).await {
+        Err(Error::QueryFailed(QueryError::Text(text))) => assert_eq!(text, super::EMPTY_RESULT),
+        other => panic!("{other:?}"),
+    }
+    // Statements with rows, and `execute` of any kind, are unaffected.
+    assert!(query(&mut caps, &c, "SELECT 1", vec![]).await.is_ok());
+    assert_eq!(
+        exec(&mut caps, &c, "SELECT 1 WHERE false", vec![])
+            .await
+            .ok(),
+        Some(0)
+    );
+}
+
+#[tokio::test]
+async fn without_sslmode_disable_the_server_certificate_must_verify() {
+    let db = Scratch::new().await;
+    let (mut caps, _dir) = caps().await;
+    let ssl_on = {
+        let c = open_ok(&mut caps, &db.address()).await;
+        matches!(
+            query(&mut caps, &c, "SHOW ssl", vec![]).await,
+            Ok(rows) if matches!(&rows.rows[0][0], DbValue::Str(on) if on == "on")
+        )
+    };
+    let tls_address = db.address().replace("?sslmode=disable", "");
+    let outcome = open(&mut caps, &tls_address).await;
+    if ssl_on {
+        // The local server's certificate is Debian's self-signed one.
+        match outcome {
+            Err(Error::ConnectionFailed(text)) => {
+                assert!(
+                    text.contains("certificate") || text.contains("tls"),
+                    "{text}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    } else {
+        // No TLS offered: `prefer`, the default, falls back as Spin's does.
+        assert!(outcome.is_ok(), "{outcome:?}");
     }
 }
