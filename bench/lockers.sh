@@ -19,7 +19,7 @@
 #   RUNTIME_CONFIG=runtime-config/local-redis.toml   the key-value store, where
 #       steady heartbeats land (locker::beat_cache): the local Redis, as in
 #       production; set it empty for the default SQLite file. The lockers'
-#       keys (locker-beat/*, locker-changed/*) in that Redis are deleted first:
+#       keys (locker-beat/*, locker-changed/*, locker-nonce/*) in that Redis are deleted first:
 #       they describe a database this script has just replaced.
 #
 # Needs: cargo, PostgreSQL client tools (createdb, psql, pgbench) and a
@@ -44,7 +44,7 @@ SIM_BIN="${SIM_BIN:-target/release/wangjie-locker-sim}"
 
 fresh_db
 if [[ -n "$RUNTIME_CONFIG" ]]; then
-  for pattern in 'locker-beat/*' 'locker-changed/*'; do
+  for pattern in 'locker-beat/*' 'locker-changed/*' 'locker-nonce/*'; do
     redis-cli --scan --pattern "$pattern" | xargs -r -n 500 redis-cli DEL >/dev/null
   done
 fi

@@ -72,6 +72,15 @@ pub async fn spawn_with_providers(
     backend: Backend,
     extra: &[(&str, &str)],
 ) -> Result<(TestApp, Providers)> {
+    spawn_with_providers_and_config(backend, extra, None).await
+}
+
+/// [`spawn_with_providers`] with a runtime config file's text.
+pub async fn spawn_with_providers_and_config(
+    backend: Backend,
+    extra: &[(&str, &str)],
+    runtime_config: Option<String>,
+) -> Result<(TestApp, Providers)> {
     let providers = Providers::start()?;
     let mut variables = providers.variables();
     variables.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -79,7 +88,7 @@ pub async fn spawn_with_providers(
         backend,
         Options {
             variables,
-            runtime_config: None,
+            runtime_config,
         },
     )
     .await?;

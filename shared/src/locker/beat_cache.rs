@@ -6,11 +6,20 @@
 //! mark), or five minutes passed (the digest's time bucket). Every other
 //! heartbeat is answered from the key-value store alone.
 //!
-//! Per locker, two keys:
-//! - `locker-beat/{id}` ([`BeatState`]): the heartbeat nonces still inside
-//!   the signing window (the replay guard, written with a conditional
-//!   write so two copies of one request cannot both pass), when it was last
-//!   seen, and what the last heartbeat the database took established;
+//! Per locker, these keys:
+//! - `locker-nonce/{id}/{nonce}`: the replay guard, a counter that only the
+//!   first copy of a request finds at 1 (an atomic increment, which every
+//!   Spin store implements correctly; compare-and-swap is not, on Spin
+//!   4.0.2's Redis store). It is deleted once the nonce is past the signing
+//!   window, by a later heartbeat of the same locker;
+//! - `locker-beat/{id}` ([`BeatState`]): the nonces still inside the
+//!   window (so that their keys can be deleted), when the locker was last
+//!   seen, and what the last heartbeat the database took established. It
+//!   is written plainly: a locker sends one request at a time, and should
+//!   two of its heartbeats race, the one written last wins, which can lose
+//!   a `synced` (the next heartbeat goes to the database: safe), or restore
+//!   an older one (a heartbeat answered here while the database holds the
+//!   racing one's cells, at most until the digest's time bucket turns);
 //! - `locker-changed/{id}`: a token that whoever changes what the locker's
 //!   next heartbeat must see rewrites, after their transaction commits
 //!   ([`note_change`]). The database path remembers the token it read
@@ -18,7 +27,7 @@
 //!   leaves a different token, and the next heartbeat goes to the database.
 
 use super::messages::{CellState, Heartbeat, Network, Power};
-use crate::kv::{self, AtomicKv, Kv};
+use crate::kv::{claim_once, CountingKv, Kv};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +74,10 @@ pub enum Admission {
 
 fn state_key(locker: &str) -> String {
     format!("locker-beat/{locker}")
+}
+
+fn nonce_key(locker: &str, nonce: &str) -> String {
+    format!("locker-nonce/{locker}/{nonce}")
 }
 
 fn change_key(locker: &str) -> String {
@@ -148,12 +161,12 @@ pub fn beat_digest(beat: &Heartbeat, locker: &str, now_ms: i64) -> String {
 }
 
 /// Admits a heartbeat of `locker` signed with `nonce` (forgettable after
-/// `forget_after_ms`): a nonce seen in the window is a 409 conflict. Says
+/// `forget_after_ms`): a nonce claimed before is a 409 conflict. Says
 /// whether the database must take it: not when `digest` and the change
 /// token are those of the last heartbeat it took and `acks` is false
 /// (acknowledgements are the database's to record).
 pub fn admit(
-    store: &impl AtomicKv,
+    store: &impl CountingKv,
     locker: &str,
     nonce: &str,
     forget_after_ms: i64,
@@ -161,48 +174,46 @@ pub fn admit(
     acks: bool,
     now_ms: i64,
 ) -> Result<Admission> {
+    if !claim_once(store, &nonce_key(locker, nonce))? {
+        return Err(Error::Conflict(
+            "this nonce was used already: sign again with a fresh nonce".into(),
+        ));
+    }
     let change = read_change(store, locker)?;
-    kv::update(store, &state_key(locker), |current| {
-        let mut state = read_state(current);
-        state.nonces.retain(|(until, _)| *until >= now_ms);
-        if state.nonces.iter().any(|(_, seen)| seen == nonce) {
-            return Err(Error::Conflict(
-                "this nonce was used already: sign again with a fresh nonce".into(),
-            ));
-        }
-        state.nonces.push((forget_after_ms, nonce.to_string()));
-        let steady = !acks
-            && state
-                .synced
-                .as_ref()
-                .is_some_and(|s| s.digest == digest && s.change == change);
-        let admission = if steady {
-            state.seen_ms = now_ms;
-            Admission::Steady
-        } else {
-            Admission::Sync {
-                change: change.clone(),
-            }
-        };
-        Ok((write_state(&state)?, admission))
-    })
+    let mut state = read_state(store.get(&state_key(locker))?.as_deref());
+    let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut state.nonces)
+        .into_iter()
+        .partition(|(until, _)| *until < now_ms);
+    state.nonces = kept;
+    state.nonces.push((forget_after_ms, nonce.to_string()));
+    let steady = !acks
+        && state
+            .synced
+            .as_ref()
+            .is_some_and(|s| s.digest == digest && s.change == change);
+    let admission = if steady {
+        state.seen_ms = now_ms;
+        Admission::Steady
+    } else {
+        Admission::Sync { change }
+    };
+    store.set(&state_key(locker), &write_state(&state)?)?;
+    // Past the window the signature check refuses the request before its
+    // nonce is looked at, so the guard's key can go.
+    for (_, old) in expired {
+        store.delete(&nonce_key(locker, &old))?;
+    }
+    Ok(admission)
 }
 
 /// After the database took a heartbeat: what it established, or `None`
 /// while commands are pending (each heartbeat must carry them again until
 /// acknowledged).
-pub fn synced(
-    store: &impl AtomicKv,
-    locker: &str,
-    synced: Option<Synced>,
-    now_ms: i64,
-) -> Result<()> {
-    kv::update(store, &state_key(locker), |current| {
-        let mut state = read_state(current);
-        state.seen_ms = state.seen_ms.max(now_ms);
-        state.synced = synced.clone();
-        Ok((write_state(&state)?, ()))
-    })
+pub fn synced(store: &impl Kv, locker: &str, synced: Option<Synced>, now_ms: i64) -> Result<()> {
+    let mut state = read_state(store.get(&state_key(locker))?.as_deref());
+    state.seen_ms = state.seen_ms.max(now_ms);
+    state.synced = synced;
+    store.set(&state_key(locker), &write_state(&state)?)
 }
 
 fn read_change(store: &impl Kv, locker: &str) -> Result<Option<String>> {

@@ -1,10 +1,10 @@
 //! The key-value store, with its errors mapped to the domain's, in two
 //! bindings of one labelled store: `fermyon:spin/key-value@2.0.0` (every
-//! component, the cron job too) and `wasi:keyvalue@0.2.0-draft2`, whose
-//! compare-and-swap the lockers' replay guard needs (HTTP components only:
-//! the cron plugin's embedded Spin offers its jobs the first alone).
+//! component) and `wasi:keyvalue@0.2.0-draft2`, whose atomic `increment`
+//! the lockers' replay guard needs. Its compare-and-swap is not used:
+//! Spin 4.0.2's Redis store reports every swap as failed after writing.
 
-use crate::kv::{AtomicKv, Kv};
+use crate::kv::{CountingKv, Kv};
 use crate::{Error, Result};
 use spin_sdk::key_value::Store;
 use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi};
@@ -57,19 +57,8 @@ impl Kv for Bucket {
     }
 }
 
-impl AtomicKv for Bucket {
-    type Watch = atomics::Cas;
-
-    fn watch(&self, key: &str) -> Result<(Option<Vec<u8>>, Self::Watch)> {
-        let cas = atomics::Cas::new(&self.0, key).map_err(wasi_unavailable)?;
-        Ok((cas.current().map_err(wasi_unavailable)?, cas))
-    }
-
-    fn swap(&self, watch: Self::Watch, value: &[u8]) -> Result<bool> {
-        match atomics::swap(watch, value) {
-            Ok(()) => Ok(true),
-            Err(atomics::CasError::CasFailed(_)) => Ok(false),
-            Err(atomics::CasError::StoreError(error)) => Err(wasi_unavailable(error)),
-        }
+impl CountingKv for Bucket {
+    fn increment(&self, key: &str, delta: i64) -> Result<i64> {
+        atomics::increment(&self.0, key, delta).map_err(wasi_unavailable)
     }
 }

@@ -37,6 +37,14 @@ pub trait KeyValueBackend: Send + Sync {
         expected: Option<&[u8]>,
         value: &[u8],
     ) -> anyhow::Result<bool>;
+    /// Whether `wasi:keyvalue/atomics` `swap` reports `cas-failed` even
+    /// when it wrote, as Spin 4.0.2's Redis store does: it ends each swap
+    /// with `UNWATCH key`, which Redis refuses (`UNWATCH` takes no
+    /// argument). The host keeps the defect so that an app relying on swap
+    /// fails here as it would on Spin.
+    fn swap_reports_failure_after_writing(&self) -> bool {
+        false
+    }
     /// Called on every `open`, for backends that connect lazily.
     async fn ready(&self) -> anyhow::Result<()> {
         Ok(())

@@ -6,7 +6,9 @@
 //! Compare-and-swap compares values: a `cas` remembers what the key held
 //! when it was made, and `swap` writes only if the key still holds that
 //! (Spin's Redis store watches the key instead; for a guest the outcome is
-//! the same, short of a value changed and changed back in between).
+//! the same, short of a value changed and changed back in between). On a
+//! Redis store every swap then reports `cas-failed`, written or not, as
+//! Spin 4.0.2's does ([`KeyValueBackend::swap_reports_failure_after_writing`]).
 
 use super::bindings::wasi::keyvalue::atomics::{self, CasError, HostCas};
 use super::bindings::wasi::keyvalue::store::{self, Error, HostBucket, KeyResponse};
@@ -144,9 +146,10 @@ impl atomics::Host for Capabilities {
             key,
             seen,
         } = self.table.delete(cas)?;
+        let defect = backend.swap_reports_failure_after_writing();
         match backend.swap_if(&label, &key, seen.as_deref(), &value).await {
-            Ok(true) => Ok(Ok(())),
-            Ok(false) => Ok(Err(match self.watch(backend, label, key).await? {
+            Ok(true) if !defect => Ok(Ok(())),
+            Ok(_) => Ok(Err(match self.watch(backend, label, key).await? {
                 Ok(fresh) => CasError::CasFailed(fresh),
                 Err(err) => CasError::StoreError(err),
             })),

@@ -141,6 +141,10 @@ impl KeyValueBackend for RedisBackend {
             .await
     }
 
+    fn swap_reports_failure_after_writing(&self) -> bool {
+        true
+    }
+
     async fn swap_if(
         &self,
         _store: &str,
