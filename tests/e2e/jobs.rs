@@ -1,5 +1,5 @@
-//! The scheduled jobs (docs/jobs.md), through the cron trigger (`run_cron`)
-//! and through `POST /admin/jobs/run`: notices queued once however often
+//! The scheduled jobs (docs/jobs.md), through `POST /admin/jobs/run`, the
+//! route an outside scheduler calls: notices queued once however often
 //! the jobs run, no reminder for a returned loan, pickup expiry, reader
 //! suspension and the daily statistics. Time is moved by writing due dates
 //! and deadlines straight into the database.
@@ -109,9 +109,12 @@ macro_rules! jobs_test {
 
 jobs_test!(reminders_are_queued_once_and_stop_at_return, |j| {
     let (_, r2, _) = setup(j).await?;
-    // The cron trigger, twice: each notice once.
+    // The scheduler, twice: each notice once.
     for _ in 0..2 {
-        j.app.app.run_cron("jobs").await?;
+        j.app
+            .admin(Method::POST, "/admin/jobs/run")
+            .await?
+            .expect_ok()?;
         assert_eq!(notices(j, "due_soon", 900_001).await?, 1);
         assert_eq!(notices(j, "overdue_1", 900_002).await?, 1);
         assert_eq!(notices(j, "overdue_2", 900_003).await?, 1);
