@@ -47,7 +47,7 @@ trap stop_host EXIT
 # file $RUNTIME_CONFIG if set; returns once it answers.
 start_host() {
   stop_host
-  SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
+  SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB?sslmode=disable" \
     SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
     SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
     SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef" \

@@ -30,7 +30,7 @@ DB="${DB:-wangjie_overdue_bench}"
 OUT="${OUT:-/tmp/wangjie-overdue-bench}"
 source bench/lib.sh
 # The cron run below is a process of its own: it reads the same variables.
-export SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB" \
+export SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB?sslmode=disable" \
   SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
   SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
   SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"

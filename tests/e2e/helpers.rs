@@ -1,5 +1,5 @@
-//! What every end-to-end test needs: an app started by the local host from
-//! the real `spin.toml` on a free port, with its own state directory and,
+//! What every end-to-end test needs: an app started by the local host (or
+//! by real Spin, [`runtime`]) from the real `spin.toml` on a free port, with its own state directory and,
 //! on PostgreSQL, its own database, and a client with one method per
 //! endpoint.
 //!
@@ -10,9 +10,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use wangjie_host::{HostConfig, RunningApp};
 
+pub mod runtime;
 pub mod with_providers;
+
+pub use runtime::{on_spin, Server};
 
 /// The admin token every test app is started with.
 pub const ADMIN_TOKEN: &str = "e2e-admin-token";
@@ -43,8 +45,8 @@ pub struct Options {
 
 /// A running app and what the test needs to talk to it.
 pub struct TestApp {
-    /// The host serving the app.
-    pub app: RunningApp,
+    /// The runtime serving the app.
+    pub app: Server,
     /// Base URL, `http://127.0.0.1:<port>`.
     pub url: String,
     /// Which backend it runs on.
@@ -135,7 +137,7 @@ pub async fn spawn_unmigrated(backend: Backend, options: Options) -> Result<Test
         let name = create_database().await?;
         variables.insert(
             "database_url".into(),
-            format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable"),
         );
         database = Some(name);
     }
@@ -148,15 +150,13 @@ pub async fn spawn_unmigrated(backend: Backend, options: Options) -> Result<Test
         }
         None => None,
     };
-    let app = wangjie_host::start(HostConfig {
+    let app = Server::start(runtime::Launch {
         manifest: repo_root().join("spin.toml"),
-        listen: "127.0.0.1:0".parse()?,
-        runtime_config,
-        state_dir: Some(state_dir.path().to_path_buf()),
+        state_dir: state_dir.path(),
         variables,
+        runtime_config,
     })
-    .await
-    .context("starting the app; are the components built? (scripts/test builds them)")?;
+    .await?;
     Ok(TestApp {
         url: app.url(),
         app,
