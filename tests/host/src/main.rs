@@ -34,8 +34,14 @@ enum Command {
 
 #[derive(Args)]
 struct AppArgs {
-    /// The manifest, or a directory containing `spin.toml`.
-    #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+    /// The manifest, or a directory containing `spin.toml`. As with
+    /// `spin up`, also `--from-file` or `--file`.
+    #[arg(
+        short = 'f',
+        long = "from",
+        aliases = ["from-file", "file"],
+        default_value = "spin.toml"
+    )]
     from: PathBuf,
     /// Runtime configuration (key-value stores, SQLite databases).
     #[arg(long = "runtime-config-file")]
@@ -85,4 +91,42 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(args: &[&str]) -> (PathBuf, SocketAddr, Option<PathBuf>) {
+        let cli = Cli::try_parse_from(args).expect("parses");
+        match cli.command {
+            Command::Up { app, listen } => (app.from, listen, app.state_dir),
+            Command::Cron { .. } => panic!("not `up`"),
+        }
+    }
+
+    #[test]
+    fn accepts_spin_up_flags() {
+        let (from, listen, state_dir) = up(&[
+            "wangjie-host",
+            "up",
+            "-f",
+            "app/spin.toml",
+            "--listen",
+            "127.0.0.1:3001",
+            "--state-dir",
+            "state",
+        ]);
+        assert_eq!(from, PathBuf::from("app/spin.toml"));
+        assert_eq!(listen, SocketAddr::from(([127, 0, 0, 1], 3001)));
+        assert_eq!(state_dir, Some(PathBuf::from("state")));
+    }
+
+    #[test]
+    fn file_and_from_file_are_aliases_of_from() {
+        for flag in ["--from", "--from-file", "--file"] {
+            let (from, _, _) = up(&["wangjie-host", "up", flag, "x/spin.toml"]);
+            assert_eq!(from, PathBuf::from("x/spin.toml"), "{flag}");
+        }
+    }
 }

@@ -271,13 +271,21 @@ impl RouteMatch {
             ("spin-client-addr".to_string(), client_addr.to_string()),
         ];
         for (name, value) in &self.captures {
-            headers.push((
-                format!("spin-path-match-{}", name.to_ascii_lowercase()),
-                value.clone(),
-            ));
+            headers.push((path_match_header(name), value.clone()));
         }
         headers
     }
+}
+
+/// The header for a `:name` capture. Spin names it `SPIN_PATH_MATCH_<NAME>`
+/// and turns every such key into a header name by lower-casing it and
+/// replacing `_` with `-`, so `:path_segment` becomes
+/// `spin-path-match-path-segment`.
+fn path_match_header(name: &str) -> String {
+    format!(
+        "spin-path-match-{}",
+        name.to_ascii_lowercase().replace('_', "-")
+    )
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod allowed_hosts;
 mod bindings;
 mod key_value;
 mod postgres;
+mod postgres_ranges;
 mod postgres_types;
 mod runtime_config;
 mod sqlite;

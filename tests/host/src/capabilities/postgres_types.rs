@@ -8,6 +8,7 @@
 use super::bindings::spin::postgres::postgres::{
     Column, DbDataType, DbValue, Interval, ParameterValue,
 };
+use super::postgres_ranges::{decimal_range_from_wit, decimal_range_to_wit, PgRange};
 use anyhow::{anyhow, Context, Result};
 use bytes::{BufMut, BytesMut};
 use chrono::{Datelike, Timelike};
@@ -134,8 +135,11 @@ fn value(row: &Row, index: usize) -> Result<DbValue> {
             get(row, index, |v| Ok(DbValue::ArrayStr(v)))
         }
         Type::INTERVAL => get(row, index, |v: PgInterval| Ok(DbValue::Interval(v.0))),
-        // Ranges included: Spin decodes them with the `postgres_range`
-        // crate, which this host does not carry; their raw bytes come back.
+        Type::INT4_RANGE => get(row, index, |v: PgRange<i32>| Ok(DbValue::RangeInt32(v.0))),
+        Type::INT8_RANGE => get(row, index, |v: PgRange<i64>| Ok(DbValue::RangeInt64(v.0))),
+        Type::NUM_RANGE => get(row, index, |v| {
+            Ok(DbValue::RangeDecimal(decimal_range_to_wit(v)))
+        }),
         _ => get(row, index, |v: Raw| Ok(DbValue::Unsupported(v.0))),
     }
 }
@@ -184,11 +188,9 @@ pub fn parameter(value: &ParameterValue) -> Result<Box<dyn ToSql + Send + Sync>>
         ParameterValue::ArrayStr(v) => Box::new(v.clone()),
         ParameterValue::Interval(v) => Box::new(PgInterval(*v)),
         ParameterValue::DbNull => Box::new(PgNull),
-        ParameterValue::RangeInt32(_)
-        | ParameterValue::RangeInt64(_)
-        | ParameterValue::RangeDecimal(_) => {
-            anyhow::bail!("range parameters are not supported by this host")
-        }
+        ParameterValue::RangeInt32(v) => Box::new(PgRange(*v)),
+        ParameterValue::RangeInt64(v) => Box::new(PgRange(*v)),
+        ParameterValue::RangeDecimal(v) => Box::new(decimal_range_from_wit(v)?),
     })
 }
 

@@ -150,3 +150,44 @@ fn malformed_routes_are_refused() {
     assert!(RoutePattern::parse("/a/.../b").is_err());
     assert!(RoutePattern::parse("/a/:/b").is_err());
 }
+
+#[test]
+fn capture_names_with_underscores_become_dashed_headers_like_spin() {
+    // The conformance suite's request-shape route and request.
+    let r = router(&[("request-shape", "/base/:path_segment/:path_end/...")]);
+    let m = r.route("/base/path/end/rest").expect("matches");
+    let headers = m.headers(
+        "http://example.com/base/path/end/rest?key=value",
+        "127.0.0.1:5",
+    );
+    let expected = [
+        ("spin-path-info", "/rest"),
+        (
+            "spin-full-url",
+            "http://example.com/base/path/end/rest?key=value",
+        ),
+        ("spin-matched-route", "/base/:path_segment/:path_end/..."),
+        ("spin-base-path", "/"),
+        (
+            "spin-raw-component-route",
+            "/base/:path_segment/:path_end/...",
+        ),
+        ("spin-component-route", "/base/:path_segment/:path_end"),
+        ("spin-client-addr", "127.0.0.1:5"),
+        ("spin-path-match-path-segment", "path"),
+        ("spin-path-match-path-end", "end"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    assert_eq!(headers, expected);
+}
+
+#[test]
+fn capture_header_names_are_lower_case() {
+    let r = router(&[("users", "/users/:userID")]);
+    let m = r.route("/users/42").expect("matches");
+    let headers = m.headers("http://h/users/42", "1.2.3.4:5");
+    assert!(headers.contains(&("spin-path-match-userid".into(), "42".into())));
+}
