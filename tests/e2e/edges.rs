@@ -80,3 +80,88 @@ async fn an_unmigrated_database_says_so() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Whether the local server's certificate verifies for `verify` (an
+/// `openssl s_client` option and its value) against the system's roots.
+fn certificate_verifies(verify: [&str; 2]) -> anyhow::Result<bool> {
+    let out = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-starttls",
+            "postgres",
+            "-connect",
+            "127.0.0.1:5432",
+        ])
+        .args(verify)
+        .arg("-verify_return_error")
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    Ok(out.status.success())
+}
+
+/// Spin speaks TLS to PostgreSQL unless the URL says `sslmode=disable`, and
+/// verifies the server's certificate against the system's roots; the host
+/// does the same. The local server's certificate (Debian's snakeoil, when
+/// `ssl = on`) names `localhost`, so over TLS `localhost` reaches it and
+/// `127.0.0.1` does not; what each should do is asked of openssl first.
+#[tokio::test]
+async fn postgres_is_reached_over_tls_only_with_a_certificate_that_verifies() -> anyhow::Result<()>
+{
+    let by_ip = certificate_verifies(["-verify_ip", "127.0.0.1"])?;
+    let by_name = certificate_verifies(["-verify_hostname", "localhost"])?;
+    let tls_offered = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-starttls",
+            "postgres",
+            "-connect",
+            "127.0.0.1:5432",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()?
+        .status
+        .success();
+    for (url, host, reachable) in [
+        (
+            "postgres://postgres@127.0.0.1:5432/test",
+            "127.0.0.1:5432",
+            by_ip || !tls_offered,
+        ),
+        (
+            "postgres://postgres@localhost:5432/test",
+            "localhost:5432",
+            by_name || !tls_offered,
+        ),
+        (
+            "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+            "127.0.0.1:5432",
+            true,
+        ),
+    ] {
+        let options = Options {
+            variables: HashMap::from([
+                ("database_url".to_string(), url.to_string()),
+                ("pg_host".to_string(), host.to_string()),
+            ]),
+            ..Options::default()
+        };
+        let app = spawn_unmigrated(Backend::Sqlite, options).await?;
+        // The shared `test` database has no schema: reaching it says so.
+        let problem = app.get_points("").await?;
+        let kind = problem.assert_problem(503)["type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        app.stop().await?;
+        let expected = if reachable {
+            "schema-not-migrated"
+        } else {
+            "database-unavailable"
+        };
+        assert!(
+            kind.ends_with(expected),
+            "{url}: {kind}, expected {expected}"
+        );
+    }
+    Ok(())
+}
