@@ -9,7 +9,8 @@
 //! Each rule is Alipay's, as its SDKs apply it (the contract suite,
 //! `tests/contract`, checks this fake against python-alipay-sdk): a request
 //! is verified over everything but `sign` (`sign_type` included), a
-//! notification is signed over everything but `sign` and `sign_type`.
+//! notification is signed over everything but `sign` and `sign_type`, and
+//! a POST must say its `Content-Length`.
 
 use crate::keys::test_keys;
 use crate::server::{Handler, Request, Response, Server};
@@ -163,6 +164,9 @@ fn gateway(
             "error_response",
         )
     };
+    if request.header("content-length").is_none() {
+        return Response::json(411, r#"{"error":"length required"}"#);
+    }
     if get("sign").is_empty() {
         return error("40001", "isv.missing-signature", "缺少签名参数");
     }
