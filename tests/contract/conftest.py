@@ -196,9 +196,11 @@ def encoding_aes_key():
 
 @pytest.fixture(scope="session")
 def safe_app(gateway, fakes, app_keys, alipay_keys, encoding_aes_key):
-    """The same app with WeChat's safe mode on."""
+    """The same app with WeChat's safe mode on, and Sesame asked for its
+    admit decision (`zhima.credit.score.brief.get`) rather than the score."""
     variables = app_variables(gateway, fakes, app_keys, alipay_keys)
     variables["wechat_encoding_aes_key"] = encoding_aes_key
+    variables["sesame_product"] = "admit"
     app = App(variables)
     yield app
     app.stop()

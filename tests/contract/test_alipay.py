@@ -17,6 +17,7 @@ _users = itertools.count(1)
 
 OAUTH = "alipay.system.oauth.token"
 SCORE = "zhima.credit.score.get"
+ADMIT = "zhima.credit.score.brief.get"
 
 
 def new_user(gateway, score):
@@ -89,6 +90,18 @@ def test_sesame_score_request_is_signed_as_the_sdk_signs_a_request(app, gateway)
     assert json.loads(calls[0]["params"]["biz_content"])["product_code"] == "w1010100100000000001"
     me = app.get("/api/me/credit", token=token).json()
     assert me["may_borrow"] is True
+    assert gateway.bad_requests() == []
+
+
+def test_sesame_admit_request_is_signed_as_the_sdk_signs_a_request(safe_app, gateway):
+    # The app with sesame_product = admit.
+    before = len(gateway.calls(ADMIT))
+    token = sign_in(safe_app, gateway, 650)
+    calls = gateway.calls(ADMIT)[before:]
+    assert len(calls) == 1 and calls[0]["verified"] and calls[0]["content_length"]
+    biz = json.loads(calls[0]["params"]["biz_content"])
+    assert biz["admittance_score"] == 600
+    assert safe_app.get("/api/me/credit", token=token).json()["may_borrow"] is True
     assert gateway.bad_requests() == []
 
 
