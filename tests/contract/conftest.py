@@ -176,6 +176,7 @@ def app_variables(gateway, fakes, app_keys, alipay_keys):
         "wechat_secret": fakes["wechat_secret"],
         "wechat_token": WECHAT_TOKEN,
         "wechat_official_appid": OFFICIAL_APPID,
+        "alipay_templates": '{"ready_for_pickup": "TPL-CONTRACT-READY"}',
         "provider_timeout_ms": "5000",
     }
 

@@ -275,6 +275,38 @@ def test_the_door_fee_order_string_verifies_and_its_notification_pays(
     assert notify(app, body) == (200, "success")
 
 
+# The pickup notice, as a mini-program template message.
+
+def test_the_template_message_request_is_signed_as_the_sdk_signs_a_request(app, gateway):
+    send = "alipay.open.app.mini.templatemessage.send"
+    assert app.admin("POST", "/admin/demo?records=1&readers=0").status_code == 200
+    csv = CATALOGUE.replace("CONTRACT-1,,契约测试之书", "CONTRACT-2,,契约通知之书").replace("CT-1", "CT-2")
+    imported = app.admin("POST", "/admin/catalogue/import?format=csv", data=csv.encode(),
+                         headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    record = app.get("/api/search?title=契约通知之书").json()["hits"][0]["id"]
+    token = sign_in(app, gateway, 720)
+    placed = app.post("/api/orders", token=token, headers={"Idempotency-Key": "contract-notice-1"},
+                      json={"lines": [record], "fulfilment": {"kind": "pickup", "point_code": "B001"}})
+    assert placed.status_code == 201, placed.text
+    order = placed.json()["id"]
+    staff_id = app.admin("GET", "/admin/staff?point=B001").json()["staff"][0]["id"]
+    staff = app.admin("POST", f"/admin/staff/{staff_id}/session").json()["token"]
+    assert app.post("/api/staff/picks", token=staff, json={"barcode": "CT-2"}).status_code == 200
+    app.post(f"/api/staff/orders/{order}/dispatch", token=staff, json={})
+    arrived = app.post(f"/api/staff/orders/{order}/arrive", token=staff, json={})
+    assert arrived.json()["state"] == "awaiting_pickup", arrived.text
+    before = len(gateway.calls(send))
+    sent = app.admin("POST", "/admin/jobs/send-notices?batch=20")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["sent"] >= 1, sent.text
+    calls = gateway.calls(send)[before:]
+    assert len(calls) == 1 and calls[0]["verified"] and calls[0]["content_length"]
+    biz = json.loads(calls[0]["params"]["biz_content"])
+    assert biz["user_template_id"] == "TPL-CONTRACT-READY"
+    assert gateway.bad_requests() == []
+
+
 # Our fault is ours.
 
 @pytest.fixture
