@@ -32,6 +32,37 @@ build_host() {
   cargo build --quiet -p wangjie-host
 }
 
+# The binaries the contract suite runs: the local host serves the app, and
+# wangjie-fakes is judged by the SDKs and signs WeChat readers in.
+build_contract_binaries() {
+  say "building the local Spin host and the fake providers (tests/host, tests/fakes)"
+  cargo build --quiet -p wangjie-host -p wangjie-fakes
+}
+
+# The contract suite's judges (python-alipay-sdk, wechatpy, pytest; pinned in
+# tests/contract/requirements.txt) in their own virtual environment,
+# .venv-contract/, made on first use and again when the requirements change.
+ensure_contract_venv() {
+  local venv="$ROOT/.venv-contract"
+  local stamp="$venv/requirements.installed"
+  if [ -x "$venv/bin/python" ] && cmp -s tests/contract/requirements.txt "$stamp"; then
+    return
+  fi
+  say "setting up the contract suite's Python environment (.venv-contract)"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r tests/contract/requirements.txt
+  cp tests/contract/requirements.txt "$stamp"
+}
+
+# The app and our fakes against the providers' official SDKs (tests/contract).
+run_contract_suite() {
+  ensure_contract_venv
+  say "running the contract suite (tests/contract: python-alipay-sdk, wechatpy)"
+  PYTHONDONTWRITEBYTECODE=1 "$ROOT/.venv-contract/bin/python" -m pytest -p no:cacheprovider \
+    -q tests/contract
+}
+
 # PostgreSQL and Redis are started before a session on this kind of
 # machine; CI and a restarted machine may find them down.
 ensure_services() {

@@ -245,3 +245,41 @@ async fn a_library_contracted_for_admit_decisions_gets_them() -> anyhow::Result<
     app.stop().await?;
     outcome
 }
+
+/// Issue 15: a key Alipay does not hold for our app is the operator's to
+/// fix. The gateway's `isv.invalid-signature` reaches the reader as a 500
+/// `configuration` problem naming the variable, never as their 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_signed_with_a_key_alipay_does_not_know_is_a_configuration_error(
+) -> anyhow::Result<()> {
+    // A well-formed key, but not the app key the gateway verifies with.
+    let stranger = wangjie_fakes::keys::test_keys().alipay_private_pem.clone();
+    let (app, providers) =
+        spawn_with_providers(Backend::Sqlite, &[("alipay_app_private_key", &stranger)]).await?;
+    let outcome = async {
+        providers.alipay.add_user("code-r15", "2088000000001500");
+        let answer = app
+            .post_json(
+                "/api/session/alipay",
+                None,
+                serde_json::json!({ "auth_code": "code-r15" }),
+            )
+            .await?;
+        let problem = answer.assert_problem(500);
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/configuration"),
+            "{problem}"
+        );
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("alipay_app_private_key"), "{detail}");
+        assert!(detail.contains("isv.invalid-signature"), "{detail}");
+        assert_eq!(providers.alipay.calls("alipay.system.oauth.token"), 0);
+        Ok(())
+    }
+    .await;
+    app.stop().await?;
+    outcome
+}

@@ -204,12 +204,22 @@ impl Channels for Providers {
             Err(reason) => return Outcome::unreached(reason),
         };
         let text = String::from_utf8_lossy(&answer.body).into_owned();
-        match gateway::read_answer(
+        let read = gateway::read_answer(
             call.method,
             answer.status,
             &answer.body,
             alipay.alipay_key(),
-        ) {
+        );
+        if let Err(failure) = &read {
+            if let Some(variable) = failure.misconfigured() {
+                // Our key or app id, not the reader's: an operator must act.
+                eprintln!(
+                    "alipay refused our template message ({failure:?}); check {variable} and \
+                     the app's key pair at Alipay"
+                );
+            }
+        }
+        match read {
             Ok(_) => Outcome {
                 sent: true,
                 code: "10000".into(),

@@ -3,13 +3,16 @@
 //!
 //! A request is a form POST of the common parameters (`app_id`, `method`,
 //! `format`, `charset`, `sign_type`, `timestamp` in Beijing time, `version`)
-//! and the method's own, signed RSA2 over their canonical string. The
+//! and the method's own, signed RSA2 over their request sign content
+//! ([`super::request_sign_content`]: everything but `sign`). The
 //! answer is `{"<method with '.' as '_'>_response": {...}, "sign": "..."}`,
 //! or `{"error_response": {...}, "sign": "..."}`, where `sign` covers the
 //! exact text of the response member: it is cut out of the body byte for
-//! byte (serde_json's `RawValue`) before it is parsed.
+//! byte (serde_json's `RawValue`) before it is parsed. Only an
+//! `error_response` may come unsigned (the gateway does not sign a refusal
+//! of a request it could not verify); a signature that is there must verify.
 
-use super::sign::{sign, verify_content};
+use super::sign::{sign_request, verify_content, VAR_APP_PRIVATE_KEY};
 use super::{AlipayKey, AppKey, RSA2};
 use crate::credit::ProviderOutcome;
 use crate::{Error, Result};
@@ -92,7 +95,7 @@ pub fn signed_params(
         ("version".into(), "1.0".into()),
     ];
     params.extend(call.params.iter().cloned());
-    let signature = sign(&params, key)?;
+    let signature = sign_request(&params, key)?;
     params.push(("sign".into(), signature));
     Ok(params)
 }
@@ -138,22 +141,80 @@ pub enum GatewayFailure {
     },
 }
 
+/// The gateway's `sub_code`s that blame our own set-up, not the reader:
+/// our signature, key, app id or the products our app has signed for, from
+/// Alipay's public error codes (opendocs.alipay.com/open/common/105806:
+/// 40001 missing, 40002 invalid, 40006 insufficient permissions), with the
+/// Spin variable an operator should look at first. Compared ignoring case.
+const OUR_FAULT: &[(&str, &str)] = &[
+    ("isv.invalid-signature", VAR_APP_PRIVATE_KEY),
+    ("isv.missing-signature", VAR_APP_PRIVATE_KEY),
+    ("isv.invalid-signature-type", VAR_APP_PRIVATE_KEY),
+    ("isv.missing-signature-type", VAR_APP_PRIVATE_KEY),
+    ("isv.missing-signature-key", VAR_APP_PRIVATE_KEY),
+    ("isv.missing-signature-config", VAR_APP_PRIVATE_KEY),
+    ("aop.invalid-app-cert", VAR_APP_PRIVATE_KEY),
+    ("isv.invalid-app-id", VAR_APP_ID),
+    ("isv.missing-app-id", VAR_APP_ID),
+    ("isv.app-unauthorized", VAR_APP_ID),
+    ("isv.insufficient-isv-permissions", VAR_APP_ID),
+    ("aop.no-product-reg-by-partner", VAR_APP_ID),
+];
+
+/// The variable holding our app id at Alipay.
+pub const VAR_APP_ID: &str = "alipay_app_id";
+
 impl GatewayFailure {
+    /// The Spin variable to look at when the gateway refused *our* request
+    /// (our signature, key, app id or permissions), not what the reader
+    /// brought: such a refusal is ours to fix, and no retry by the reader
+    /// helps.
+    pub fn misconfigured(&self) -> Option<&'static str> {
+        let GatewayFailure::Refused { sub_code, .. } = self else {
+            return None;
+        };
+        OUR_FAULT
+            .iter()
+            .find(|(code, _)| code.eq_ignore_ascii_case(sub_code.trim()))
+            .map(|(_, variable)| *variable)
+    }
+
     /// The domain error: a provider failure is `CreditUnavailable` (never a
-    /// grant, retryable); a refusal means the code the reader brought was
-    /// bad, which a retry with the same code will not fix.
+    /// grant, retryable); a refusal of our own set-up is a configuration
+    /// error (500, logged with the gateway's code for the operator); any
+    /// other refusal means the code the reader brought was bad, which a
+    /// retry with the same code will not fix.
     pub fn into_error(self, provider: &'static str) -> Error {
         let unavailable = |reason: String| Error::provider_unavailable(provider, reason);
+        let misconfigured = self.misconfigured();
         match self {
             GatewayFailure::Unavailable(reason) => unavailable(reason),
             GatewayFailure::Malformed(reason) => unavailable(format!("malformed answer: {reason}")),
             GatewayFailure::BadSignature => unavailable("answer failed signature check".into()),
-            GatewayFailure::Refused { code, sub_code, .. } => Error::invalid(
-                "auth_code",
-                format!(
-                    "{provider} refused it ({code} {sub_code}); ask the reader to authorise again"
+            GatewayFailure::Refused {
+                code,
+                sub_code,
+                message,
+            } => match misconfigured {
+                Some(name) => {
+                    // The gateway's message (for a bad signature, the string
+                    // it checked) is for the operator, not the reader.
+                    eprintln!(
+                        "alipay refused our own request ({code} {sub_code}: {message}); \
+                         check {name} and the app's key pair at Alipay"
+                    );
+                    Error::Config {
+                        name,
+                        reason: format!("Alipay refused our request ({code} {sub_code})"),
+                    }
+                }
+                None => Error::invalid(
+                    "auth_code",
+                    format!(
+                        "{provider} refused it ({code} {sub_code}); ask the reader to authorise again"
+                    ),
                 ),
-            ),
+            },
         }
     }
 }
@@ -184,12 +245,21 @@ pub fn read_answer(
         (None, Some(member)) => (*member, true),
         (None, None) => return Err(GatewayFailure::Malformed(format!("no {name}"))),
     };
-    let signature: String = members
+    let signature: Option<String> = members
         .get("sign")
         .and_then(|raw| serde_json::from_str(raw.get()).ok())
-        .ok_or(GatewayFailure::BadSignature)?;
-    verify_content(member.get(), &signature, key, "alipay gateway answer")
-        .map_err(|_| GatewayFailure::BadSignature)?;
+        .filter(|sign: &String| !sign.trim().is_empty());
+    match signature {
+        Some(signature) => verify_content(member.get(), &signature, key, "alipay gateway answer")
+            .map_err(|_| GatewayFailure::BadSignature)?,
+        // The gateway leaves an `error_response` unsigned when it refuses
+        // the request before it gets that far (a bad signature of ours,
+        // say; Alipay's SDKs read such a refusal without checking). A
+        // refusal grants nothing, so it is read; any other answer must be
+        // signed.
+        None if is_error => {}
+        None => return Err(GatewayFailure::BadSignature),
+    }
     let value: serde_json::Value = serde_json::from_str(member.get())
         .map_err(|_| GatewayFailure::Malformed("response member is not JSON".into()))?;
     let code = value

@@ -1,7 +1,7 @@
 use super::*;
 use crate::alipay::sign::sign_content;
 use crate::alipay::test_keys::{alipay_key, app_key};
-use crate::alipay::verify;
+use crate::alipay::{request_sign_content, verify_request};
 
 const NOW: i64 = 1_795_000_000_000;
 
@@ -21,7 +21,10 @@ fn a_request_is_signed_over_its_canonical_string_in_beijing_time() {
     assert_eq!(get("sign_type"), "RSA2");
     // 1_795_000_000_000 ms is 2026-11-18 11:06:40 UTC.
     assert_eq!(get("timestamp"), "2026-11-18 19:06:40");
-    verify(&params, &get("sign"), &alipay_key()).unwrap();
+    verify_request(&params, &alipay_key()).unwrap();
+    assert!(request_sign_content(&params)
+        .unwrap()
+        .contains("&sign_type=RSA2&"));
     let form = request_form(&call, "2021001", NOW, &app_key()).unwrap();
     assert!(form.contains("grant_type=authorization_code"));
     assert!(form.contains("timestamp=2026-11-18+19%3A06%3A40"));
@@ -73,6 +76,8 @@ fn a_changed_member_or_a_missing_signature_is_a_bad_signature() {
     assert_eq!(read(&tampered), Err(GatewayFailure::BadSignature));
     let unsigned = format!("{{\"zhima_credit_score_get_response\":{member}}}");
     assert_eq!(read(&unsigned), Err(GatewayFailure::BadSignature));
+    let empty = format!("{{\"zhima_credit_score_get_response\":{member},\"sign\":\"\"}}");
+    assert_eq!(read(&empty), Err(GatewayFailure::BadSignature));
     assert_eq!(
         read_sesame(&read(&body).unwrap()),
         Ok(ProviderOutcome::Score(720))
@@ -115,6 +120,30 @@ fn failures_are_told_apart() {
         read(200, &business),
         Err(GatewayFailure::Refused { .. })
     ));
+}
+
+#[test]
+fn an_unsigned_refusal_is_read_but_a_badly_signed_one_is_not() {
+    let member = r#"{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature","sub_msg":"验签出错"}"#;
+    let read = |body: String| {
+        read_answer(
+            "alipay.system.oauth.token",
+            200,
+            body.as_bytes(),
+            &alipay_key(),
+        )
+    };
+    for body in [
+        format!("{{\"error_response\":{member}}}"),
+        format!("{{\"error_response\":{member},\"sign\":\"\"}}"),
+    ] {
+        let failure = read(body).unwrap_err();
+        assert!(
+            matches!(failure, GatewayFailure::Refused { ref sub_code, .. } if sub_code == "isv.invalid-signature")
+        );
+    }
+    let forged = format!("{{\"error_response\":{member},\"sign\":\"AAAA\"}}");
+    assert_eq!(read(forged), Err(GatewayFailure::BadSignature));
 }
 
 #[test]
@@ -166,4 +195,52 @@ fn every_failure_but_a_refusal_is_a_retryable_credit_failure() {
     assert!(
         matches!(refused.into_error("alipay"), Error::Invalid { ref field, .. } if field == "auth_code")
     );
+}
+
+#[test]
+fn a_refusal_of_our_own_signature_or_app_is_a_configuration_error_not_the_readers_issue_15() {
+    let refused = |code: &str, sub_code: &str| GatewayFailure::Refused {
+        code: code.into(),
+        sub_code: sub_code.into(),
+        message: "验签出错, 网关生成的验签字符串为 app_id=..&code=secret-code".into(),
+    };
+    for (code, sub_code, variable) in [
+        ("40002", "isv.invalid-signature", "alipay_app_private_key"),
+        ("40001", "isv.missing-signature", "alipay_app_private_key"),
+        (
+            "40002",
+            "isv.invalid-signature-type",
+            "alipay_app_private_key",
+        ),
+        (
+            "40001",
+            "isv.missing-signature-key",
+            "alipay_app_private_key",
+        ),
+        ("40002", "isv.invalid-app-id", "alipay_app_id"),
+        ("40001", "isv.missing-app-id", "alipay_app_id"),
+        ("40006", "isv.insufficient-isv-permissions", "alipay_app_id"),
+        ("40002", "ISV.INVALID-SIGNATURE", "alipay_app_private_key"),
+    ] {
+        for provider in ["alipay", "sesame"] {
+            match refused(code, sub_code).into_error(provider) {
+                Error::Config { name, reason } => {
+                    assert_eq!(name, variable, "{sub_code}");
+                    assert!(reason.contains(sub_code), "{reason}");
+                    // The gateway's message stays in the operator's log.
+                    assert!(!reason.contains("secret-code"), "{reason}");
+                }
+                other => panic!("{sub_code} for {provider} gave {other:?}"),
+            }
+        }
+    }
+    // The reader's own code, token or Sesame consent stay the reader's.
+    for sub_code in [
+        "isv.code-invalid",
+        "aop.invalid-auth-token",
+        "isv.insufficient-user-permissions",
+    ] {
+        assert_eq!(refused("40002", sub_code).misconfigured(), None);
+    }
+    assert_eq!(GatewayFailure::BadSignature.misconfigured(), None);
 }

@@ -1,13 +1,16 @@
 //! RSA2 signing and verification, done by the `rsa` crate; this module only
-//! reads keys in the forms operators paste and feeds it the canonical
-//! string.
+//! reads keys in the forms operators paste and feeds it the right sign
+//! content: [`sign_request`] and [`verify_request`] use the request rule,
+//! [`sign_notification`] and [`verify_notification`] the notification rule
+//! (the module above says how they differ). The fake gateway uses the two
+//! that we never need (verifying requests, signing notifications).
 //!
 //! Keys are accepted as PEM (PKCS#8 `PRIVATE KEY` / SPKI `PUBLIC KEY`, or
 //! PKCS#1 `RSA PRIVATE KEY` / `RSA PUBLIC KEY`) and as the bare base64 that
 //! Alipay's console and key tool hand out. A PEM pasted into a variable with
 //! its line breaks written as `\n` is read too.
 
-use super::{canonical_string, RSA2, SIGN, SIGN_TYPE};
+use super::{notification_sign_content, request_sign_content, RSA2, SIGN, SIGN_TYPE};
 use crate::{Error, Result};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -110,47 +113,62 @@ pub fn verify_content(
         .map_err(|_| bad())
 }
 
-/// Signs the canonical string of `params`, giving the `sign` value of a
-/// gateway request (whose `sign_type` is `RSA2`).
-pub fn sign<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)], key: &AppKey) -> Result<String> {
-    sign_content(&canonical_string(params)?, key)
+/// The `sign` value of a gateway request or an order string: `params`
+/// must hold `sign_type` (`RSA2`), which is signed with the rest.
+pub fn sign_request<K: AsRef<str>, V: AsRef<str>>(
+    params: &[(K, V)],
+    key: &AppKey,
+) -> Result<String> {
+    sign_content(&request_sign_content(params)?, key)
 }
 
-/// Checks `signature_b64` against the canonical string of `params`.
-pub fn verify<K: AsRef<str>, V: AsRef<str>>(
+/// The `sign` value Alipay gives a notification of `params` (the fake
+/// gateway's side; `sign_type` is left out of what is signed).
+pub fn sign_notification<K: AsRef<str>, V: AsRef<str>>(
     params: &[(K, V)],
-    signature_b64: &str,
+    key: &AppKey,
+) -> Result<String> {
+    sign_content(&notification_sign_content(params)?, key)
+}
+
+/// Checks a request as the gateway received it (form-decoded), the fake
+/// gateway's side: its `sign_type` must be `RSA2` and its own `sign` must
+/// verify over the request's sign content. Anything less is a bad
+/// signature.
+pub fn verify_request<K: AsRef<str>, V: AsRef<str>>(
+    params: &[(K, V)],
     key: &AlipayKey,
 ) -> Result<()> {
-    verify_content(
-        &canonical_string(params)?,
-        signature_b64,
-        key,
-        "alipay notification",
-    )
+    const WHAT: &str = "alipay request";
+    if value_of(params, SIGN_TYPE) != Some(RSA2) {
+        return Err(Error::BadSignature { what: WHAT });
+    }
+    let signature = value_of(params, SIGN).ok_or(Error::BadSignature { what: WHAT })?;
+    verify_content(&request_sign_content(params)?, signature, key, WHAT)
 }
 
 /// Checks an asynchronous notification as it was posted (form-decoded):
-/// its own `sign` parameter must verify, and its `sign_type`, when given,
-/// must be `RSA2`. Anything less is a bad signature.
+/// its own `sign` parameter must verify over the notification's sign
+/// content, and its `sign_type`, when given, must be `RSA2`. Anything less
+/// is a bad signature.
 pub fn verify_notification<K: AsRef<str>, V: AsRef<str>>(
     params: &[(K, V)],
     key: &AlipayKey,
 ) -> Result<()> {
-    let bad = Error::BadSignature {
-        what: "alipay notification",
-    };
-    let value_of = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k.as_ref() == name)
-            .map(|(_, v)| v.as_ref())
-    };
-    if value_of(SIGN_TYPE).is_some_and(|kind| kind != RSA2) {
-        return Err(bad);
+    const WHAT: &str = "alipay notification";
+    if value_of(params, SIGN_TYPE).is_some_and(|kind| kind != RSA2) {
+        return Err(Error::BadSignature { what: WHAT });
     }
-    let signature = value_of(SIGN).ok_or(bad)?;
-    verify(params, signature, key)
+    let signature = value_of(params, SIGN).ok_or(Error::BadSignature { what: WHAT })?;
+    verify_content(&notification_sign_content(params)?, signature, key, WHAT)
+}
+
+/// The first value of `name` in `params`.
+fn value_of<'a, K: AsRef<str>, V: AsRef<str>>(params: &'a [(K, V)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.as_ref() == name)
+        .map(|(_, v)| v.as_ref())
 }
 
 /// Environment variables often carry a PEM on one line with `\n` escapes.
@@ -196,10 +214,59 @@ mod tests {
 
     fn signed_notification() -> Vec<(String, String)> {
         let mut params = notification();
-        let signature = sign(&params, &app_key()).unwrap();
-        params.push((SIGN.into(), signature));
         params.push((SIGN_TYPE.into(), RSA2.into()));
+        let signature = sign_notification(&params, &app_key()).unwrap();
+        params.push((SIGN.into(), signature));
         params
+    }
+
+    fn signed_request() -> Vec<(String, String)> {
+        let mut params: Vec<(String, String)> = [
+            ("app_id", "2021000000000000"),
+            ("method", "alipay.system.oauth.token"),
+            ("sign_type", "RSA2"),
+            ("code", "c1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let signature = sign_request(&params, &app_key()).unwrap();
+        params.push((SIGN.into(), signature));
+        params
+    }
+
+    #[test]
+    fn a_signed_request_verifies_only_as_rsa2() {
+        let key = alipay_key();
+        assert!(verify_request(&signed_request(), &key).is_ok());
+        let mut rsa1 = signed_request();
+        rsa1[2].1 = "RSA".into();
+        assert!(verify_request(&rsa1, &key).is_err());
+        let mut none = signed_request();
+        none.remove(2);
+        assert!(verify_request(&none, &key).is_err());
+    }
+
+    #[test]
+    fn each_rule_refuses_what_the_other_signed_issue_15() {
+        let key = alipay_key();
+        // A request signed as we used to, without its sign_type.
+        let mut old = signed_request();
+        old.pop();
+        let signature = sign_notification(&old, &app_key()).unwrap();
+        old.push((SIGN.into(), signature));
+        assert!(matches!(
+            verify_request(&old, &key),
+            Err(Error::BadSignature {
+                what: "alipay request"
+            })
+        ));
+        // A notification signed with its sign_type, as a request would be.
+        let mut wrong = signed_notification();
+        wrong.pop();
+        let signature = sign_request(&wrong, &app_key()).unwrap();
+        wrong.push((SIGN.into(), signature));
+        assert!(verify_notification(&wrong, &key).is_err());
     }
 
     #[test]
@@ -222,13 +289,13 @@ mod tests {
         let key = alipay_key();
         assert!(verify_notification(&notification(), &key).is_err());
         let mut garbled = signed_notification();
-        garbled[5].1 = "not base64!".into();
+        garbled[6].1 = "not base64!".into();
         assert!(matches!(
             verify_notification(&garbled, &key),
             Err(Error::BadSignature { .. })
         ));
         let mut rsa1 = signed_notification();
-        rsa1[6].1 = "RSA".into();
+        rsa1[5].1 = "RSA".into();
         assert!(verify_notification(&rsa1, &key).is_err());
     }
 
@@ -236,8 +303,10 @@ mod tests {
     fn another_keys_signature_is_bad() {
         let other = RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap();
         let other = AppKey(SigningKey::new(other));
-        let signature = sign(&notification(), &other).unwrap();
-        assert!(verify(&notification(), &signature, &alipay_key()).is_err());
+        let mut params = notification();
+        let signature = sign_notification(&params, &other).unwrap();
+        params.push((SIGN.into(), signature));
+        assert!(verify_notification(&params, &alipay_key()).is_err());
     }
 
     #[test]

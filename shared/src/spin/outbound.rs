@@ -6,6 +6,14 @@
 //! runtime's own limit. Here every call sets connect, first-byte and
 //! between-bytes timeouts, which Spin and the local host both honour, and
 //! the call blocks on one pollable: the handlers are synchronous.
+//!
+//! A body is sent with its `Content-Length`. `wasi:http` streams an
+//! outgoing body, and a runtime that is not told its length sends it
+//! `Transfer-Encoding: chunked` (wasmtime's hyper client does, so Spin and
+//! the local host both would); Alipay's gateway wants the length (issue 15),
+//! and every body here is whole in memory before it is sent anyway. The
+//! runtime holds the stream to that length: writing more, or finishing
+//! short, fails the call.
 
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
@@ -59,11 +67,7 @@ impl Answer {
 /// the provider said.
 pub fn send(call: &Call<'_>) -> Result<Answer, String> {
     let url = url::Url::parse(call.url).map_err(|e| format!("bad provider URL: {e}"))?;
-    let headers: Vec<(String, Vec<u8>)> = call
-        .headers
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-        .collect();
+    let headers = with_content_length(call);
     let fields = Fields::from_list(&headers).map_err(|e| format!("bad header: {e:?}"))?;
     let request = OutgoingRequest::new(fields);
     let method = match call.method {
@@ -120,6 +124,26 @@ pub fn send(call: &Call<'_>) -> Result<Answer, String> {
         .map_err(|_| "the answer was taken twice".to_string())?
         .map_err(|e| describe(&e, call))?;
     read(response, call)
+}
+
+/// The call's headers, with `content-length` set to the body's length for
+/// a body or a method that carries one (any given by the caller is
+/// replaced: only the bytes decide it).
+fn with_content_length(call: &Call<'_>) -> Vec<(String, Vec<u8>)> {
+    let mut headers: Vec<(String, Vec<u8>)> = call
+        .headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("content-length"))
+        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+        .collect();
+    let bodiless = matches!(call.method, "GET" | "HEAD" | "DELETE" | "OPTIONS");
+    if !call.body.is_empty() || !bodiless {
+        headers.push((
+            "content-length".to_string(),
+            call.body.len().to_string().into_bytes(),
+        ));
+    }
+    headers
 }
 
 fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), String> {

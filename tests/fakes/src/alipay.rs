@@ -5,6 +5,12 @@
 //! fake verifies our requests with our public key (parsed as the
 //! "verifying" type) and signs with "Alipay's" private key (parsed as the
 //! "signing" type).
+//!
+//! Each rule is Alipay's, as its SDKs apply it (the contract suite,
+//! `tests/contract`, checks this fake against python-alipay-sdk): a request
+//! is verified over everything but `sign` (`sign_type` included), a
+//! notification is signed over everything but `sign` and `sign_type`, and
+//! a POST must say its `Content-Length`.
 
 use crate::keys::test_keys;
 use crate::server::{Handler, Request, Response, Server};
@@ -12,7 +18,7 @@ use crate::Mode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use wangjie_shared::alipay::sign::{sign_content, VAR_ALIPAY_PUBLIC_KEY, VAR_APP_PRIVATE_KEY};
-use wangjie_shared::alipay::{sign, verify, AlipayKey, AppKey};
+use wangjie_shared::alipay::{sign_notification, verify_request, AlipayKey, AppKey};
 
 #[derive(Default)]
 struct State {
@@ -112,10 +118,11 @@ pub fn forge_notification(params: &[(&str, &str)]) -> String {
 }
 
 fn signed_form(params: &[(&str, &str)], key: &AppKey) -> String {
-    let signature = sign(params, key).expect("signing");
+    let mut params = params.to_vec();
+    params.push(("sign_type", "RSA2"));
+    let signature = sign_notification(&params, key).expect("signing");
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.extend_pairs(params.iter().copied());
-    form.append_pair("sign_type", "RSA2");
     form.append_pair("sign", &signature);
     form.finish()
 }
@@ -157,8 +164,24 @@ fn gateway(
             "error_response",
         )
     };
-    if get("sign_type") != "RSA2" || verify(&params, get("sign"), app_key).is_err() {
-        return error("40002", "isv.invalid-signature", "验签出错");
+    if request.header("content-length").is_none() {
+        return Response::json(411, r#"{"error":"length required"}"#);
+    }
+    if get("sign").is_empty() {
+        return error("40001", "isv.missing-signature", "缺少签名参数");
+    }
+    if get("sign_type").is_empty() {
+        return error("40001", "isv.missing-signature-type", "缺少签名类型参数");
+    }
+    if get("sign_type") != "RSA2" {
+        return error("40002", "isv.invalid-signature-type", "无效签名类型");
+    }
+    if verify_request(&params, app_key).is_err() {
+        return error(
+            "40002",
+            "isv.invalid-signature",
+            "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配",
+        );
     }
     if get("app_id").is_empty() {
         return error("40001", "isv.missing-app-id", "缺少AppID参数");
