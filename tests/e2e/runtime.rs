@@ -37,11 +37,36 @@ pub enum Server {
     Host(RunningApp),
     /// A `spin up` child process on a loopback port.
     Spin {
-        /// The child, killed when dropped.
-        child: tokio::process::Child,
+        /// The process group, killed when dropped.
+        process: SpinProcess,
         /// `http://127.0.0.1:<port>`.
         url: String,
     },
+}
+
+/// `spin up` and what it starts: `spin up` runs the HTTP trigger as a child
+/// process of its own, which outlives a killed parent, so the whole
+/// process group is killed, on stop and on drop (a failed test) alike.
+pub struct SpinProcess {
+    child: tokio::process::Child,
+}
+
+impl SpinProcess {
+    fn kill_group(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // The group's id is the leader's pid (`process_group(0)`).
+            let _gone = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+        let _reaped = self.child.start_kill();
+    }
+}
+
+impl Drop for SpinProcess {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
 }
 
 /// The `spin` binary named by [`RUNTIME_VAR`], if any.
@@ -86,8 +111,9 @@ impl Server {
     pub async fn shutdown(self) {
         match self {
             Server::Host(app) => app.shutdown().await,
-            Server::Spin { mut child, .. } => {
-                let _gone = child.kill().await;
+            Server::Spin { mut process, .. } => {
+                process.kill_group();
+                let _reaped = process.child.wait().await;
             }
         }
     }
@@ -112,6 +138,7 @@ async fn start_spin(spin: &Path, launch: Launch<'_>) -> Result<Server> {
         .arg(launch.state_dir)
         .stdout(log.try_clone()?)
         .stderr(log)
+        .process_group(0)
         .kill_on_drop(true);
     if let Some(file) = &launch.runtime_config {
         command.arg("--runtime-config-file").arg(file);
@@ -119,19 +146,21 @@ async fn start_spin(spin: &Path, launch: Launch<'_>) -> Result<Server> {
     for (name, value) in &launch.variables {
         command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
     }
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("starting {}", spin.display()))?;
+    let mut process = SpinProcess {
+        child: command
+            .spawn()
+            .with_context(|| format!("starting {}", spin.display()))?,
+    };
     let client = reqwest::Client::new();
     let started = Instant::now();
     loop {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = process.child.try_wait()? {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
             bail!("{} exited with {status}:\n{log}", spin.display());
         }
         // Any answer will do: health is 503 until the schema is migrated.
         if client.get(format!("{url}/api/health")).send().await.is_ok() {
-            return Ok(Server::Spin { child, url });
+            return Ok(Server::Spin { process, url });
         }
         if started.elapsed() > START_TIMEOUT {
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
