@@ -33,9 +33,12 @@ fresh_db() {
 }
 
 HOST_PID=""
+# The runtime runs in a session of its own (setsid), and the whole group
+# goes: `spin up` starts its HTTP trigger as a child process that would
+# outlive it and keep the port.
 stop_host() {
   if [[ -n "$HOST_PID" ]]; then
-    kill "$HOST_PID" 2>/dev/null || true
+    kill -- "-$HOST_PID" 2>/dev/null || kill "$HOST_PID" 2>/dev/null || true
     wait "$HOST_PID" 2>/dev/null || true
     HOST_PID=""
   fi
@@ -51,7 +54,7 @@ start_host() {
     SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
     SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
     SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef" \
-    "${HOST_BIN:-target/release/wangjie-host}" up -f spin.toml --listen "127.0.0.1:$PORT" \
+    setsid "${HOST_BIN:-target/release/wangjie-host}" up -f spin.toml --listen "127.0.0.1:$PORT" \
     --state-dir "$OUT/state" ${RUNTIME_CONFIG:+--runtime-config-file "$RUNTIME_CONFIG"} \
     >>"$OUT/host.log" 2>&1 &
   HOST_PID=$!
