@@ -162,8 +162,8 @@ pub fn list_staff(request: &Request) -> Result<Reply> {
 }
 
 /// `POST /admin/jobs/run?job=all|due_soon|overdue|pickup_expiry|suspensions|stats|lockers_offline|retention`:
-/// the scheduled jobs for schedulers without the cron plugin (a SpinKube
-/// CronJob); the same code as the `jobs` component, safe to run twice.
+/// the scheduled jobs, called every ten minutes from outside the app (a
+/// Kubernetes CronJob, a crontab line; decision 0007), safe to run twice.
 pub fn run_jobs(request: &Request) -> Result<Reply> {
     use wangjie_shared::jobs;
     let job = jobs::Job::parse(request.param("job").unwrap_or("all"))?;
