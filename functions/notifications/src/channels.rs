@@ -211,13 +211,8 @@ impl Channels for Providers {
             alipay.alipay_key(),
         );
         if let Err(failure) = &read {
-            if let Some(variable) = failure.misconfigured() {
-                // Our key or app id, not the reader's: an operator must act.
-                eprintln!(
-                    "alipay refused our template message ({failure:?}); check {variable} and \
-                     the app's key pair at Alipay"
-                );
-            }
+            // Our key or app id, not the reader's: an operator must act.
+            failure.log_if_misconfigured("template message");
         }
         match read {
             Ok(_) => Outcome {

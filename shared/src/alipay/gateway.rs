@@ -179,6 +179,26 @@ impl GatewayFailure {
             .map(|(_, variable)| *variable)
     }
 
+    /// When the gateway refused our own set-up ([`Self::misconfigured`]):
+    /// logs it for the operator, with the gateway's message (for a bad
+    /// signature, the string it checked, which is for the operator, not the
+    /// reader), and gives the variable to look at. `what` names our request.
+    pub fn log_if_misconfigured(&self, what: &str) -> Option<&'static str> {
+        let name = self.misconfigured()?;
+        if let GatewayFailure::Refused {
+            code,
+            sub_code,
+            message,
+        } = self
+        {
+            eprintln!(
+                "alipay refused our {what} ({code} {sub_code}: {message}); \
+                 check {name} and the app's key pair at Alipay"
+            );
+        }
+        Some(name)
+    }
+
     /// The domain error: a provider failure is `CreditUnavailable` (never a
     /// grant, retryable); a refusal of our own set-up is a configuration
     /// error (500, logged with the gateway's code for the operator); any
@@ -186,28 +206,16 @@ impl GatewayFailure {
     /// retry with the same code will not fix.
     pub fn into_error(self, provider: &'static str) -> Error {
         let unavailable = |reason: String| Error::provider_unavailable(provider, reason);
-        let misconfigured = self.misconfigured();
+        let misconfigured = self.log_if_misconfigured("request");
         match self {
             GatewayFailure::Unavailable(reason) => unavailable(reason),
             GatewayFailure::Malformed(reason) => unavailable(format!("malformed answer: {reason}")),
             GatewayFailure::BadSignature => unavailable("answer failed signature check".into()),
-            GatewayFailure::Refused {
-                code,
-                sub_code,
-                message,
-            } => match misconfigured {
-                Some(name) => {
-                    // The gateway's message (for a bad signature, the string
-                    // it checked) is for the operator, not the reader.
-                    eprintln!(
-                        "alipay refused our own request ({code} {sub_code}: {message}); \
-                         check {name} and the app's key pair at Alipay"
-                    );
-                    Error::Config {
-                        name,
-                        reason: format!("Alipay refused our request ({code} {sub_code})"),
-                    }
-                }
+            GatewayFailure::Refused { code, sub_code, .. } => match misconfigured {
+                Some(name) => Error::Config {
+                    name,
+                    reason: format!("Alipay refused our request ({code} {sub_code})"),
+                },
                 None => Error::invalid(
                     "auth_code",
                     format!(
