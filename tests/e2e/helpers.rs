@@ -14,7 +14,7 @@ use std::path::PathBuf;
 pub mod runtime;
 pub mod with_providers;
 
-pub use runtime::{on_spin, Server};
+pub use runtime::Server;
 
 /// The admin token every test app is started with.
 pub const ADMIN_TOKEN: &str = "e2e-admin-token";

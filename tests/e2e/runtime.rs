@@ -70,15 +70,10 @@ impl Drop for SpinProcess {
 }
 
 /// The `spin` binary named by [`RUNTIME_VAR`], if any.
-pub fn spin_binary() -> Option<PathBuf> {
+fn spin_binary() -> Option<PathBuf> {
     std::env::var_os(RUNTIME_VAR)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-}
-
-/// Whether the tests run on real Spin.
-pub fn on_spin() -> bool {
-    spin_binary().is_some()
 }
 
 impl Server {

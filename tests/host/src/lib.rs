@@ -102,11 +102,6 @@ impl RunningApp {
         &self.app
     }
 
-    /// Runs a cron component once, now.
-    pub async fn run_cron(&self, component: &str) -> Result<()> {
-        self.app.run_cron(component).await
-    }
-
     /// What `spin up` prints: the address, then the public routes.
     pub fn banner(&self) -> String {
         let base = self.url();
