@@ -19,6 +19,8 @@ ensure_wasm_target() {
 # [component.X.build] run, in one cargo invocation so shared code builds once.
 build_components() {
   ensure_wasm_target
+  say "building the browser apps (web/: the staff console and the reader's app)"
+  bash "$ROOT/scripts/build-web"
   local packages=()
   for dir in functions/*/; do
     packages+=(-p "wangjie-$(basename "$dir")")
@@ -82,4 +84,30 @@ ensure_services() {
     || { echo "PostgreSQL at 127.0.0.1:5432 does not accept user postgres on database test" >&2; exit 1; }
   redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null \
     || { echo "Redis at 127.0.0.1:6379 does not answer" >&2; exit 1; }
+}
+
+# Debian's Chromium, which the browser tests drive (never a browser of a
+# test tool's own download).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    return
+  fi
+  say "installing Debian's chromium for the browser tests"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
+# The console and the reader's app in Chromium (tests/browser: node's test
+# runner, playwright-core, axe-core from tests/browser/package-lock.json).
+run_browser_suite() {
+  ensure_chromium
+  if [ ! -f tests/browser/node_modules/.package-lock.json ] \
+    || ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json; then
+    say "installing the browser tests' npm packages (tests/browser)"
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error \
+      && cp package-lock.json node_modules/.installed-lock.json)
+  fi
+  export WANGJIE_SCREENSHOTS="$ROOT/target/browser-screenshots"
+  say "running the browser tests (tests/browser, Chromium); screenshots in $WANGJIE_SCREENSHOTS"
+  (cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs)
 }

@@ -33,6 +33,7 @@ pub mod reply;
 pub mod request;
 pub mod search;
 pub mod session;
+pub mod site;
 pub mod staff;
 pub mod wechat;
 
