@@ -22,3 +22,4 @@ mod retries;
 mod search;
 mod staff;
 mod wechat;
+mod worklist;

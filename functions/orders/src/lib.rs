@@ -62,6 +62,14 @@ fn route(request: &Request) -> Result<Reply> {
             request.allow(&[Method::POST])?;
             staff::not_on_shelf(request, id(line, "an order line")?)
         }
+        ["staff", "orders"] => {
+            request.allow(&[Method::GET])?;
+            staff::work_list(request)
+        }
+        ["staff", "orders", order] => {
+            request.allow(&[Method::GET])?;
+            staff::show(request, id(order, "an order")?)
+        }
         ["staff", "orders", order, step] => {
             request.allow(&[Method::POST])?;
             staff::step(request, id(order, "an order")?, step)

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use wangjie_shared::loans;
+use wangjie_shared::orders::worklist::{self, Stage};
 use wangjie_shared::orders::{delivery, fulfil};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
@@ -106,6 +107,33 @@ pub fn check_in(request: &Request) -> Result<Reply> {
             staff.home_point
         ))),
     }
+}
+
+/// `GET /api/staff/orders?stage=parcel|arrive|hand_over|deliver[&card=]`:
+/// the point's work at one step; `card` narrows it to one reader's orders.
+pub fn work_list(request: &Request) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let stage = Stage::parse(request.param("stage").unwrap_or(""))?;
+    let reader = match request.param("card") {
+        Some(card) => Some(worklist::card_holder(db.as_ref(), card)?),
+        None => None,
+    };
+    let orders = worklist::list(db.as_ref(), &staff, stage, reader)?;
+    Ok(Reply::json(
+        200,
+        &serde_json::json!({ "point": staff.home_point, "stage": request.param("stage"), "orders": orders }),
+    ))
+}
+
+/// `GET /api/staff/orders/{id}`: an order passing through the staff's point.
+pub fn show(request: &Request, order: i64) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    Ok(Reply::json(
+        200,
+        &worklist::for_staff(db.as_ref(), &staff, order)?,
+    ))
 }
 
 /// `POST /api/staff/lines/{id}/missing`: the copy is not on its shelf.

@@ -108,7 +108,7 @@ pub fn dispatch(db: &dyn Db, staff: &Staff, order_id: i64, now_ms: i64) -> Resul
     view::get(db, order_id)
 }
 
-fn was_packed(db: &dyn Db, order_id: i64) -> Result<bool> {
+pub(crate) fn was_packed(db: &dyn Db, order_id: i64) -> Result<bool> {
     let rows = db.query(
         "SELECT COUNT(*) AS n FROM events WHERE subject_kind = 'order' AND subject_id = $1 \
          AND event = 'parcel_packed'",

@@ -23,6 +23,7 @@ pub mod payment;
 pub mod place;
 pub mod state;
 pub mod view;
+pub mod worklist;
 
 pub use place::{Fulfilment, OrderSettings, Placement};
 pub use state::{OrderState, Transition};
