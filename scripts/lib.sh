@@ -87,14 +87,15 @@ ensure_services() {
 }
 
 # Debian's Chromium, which the browser tests drive (never a browser of a
-# test tool's own download).
+# test tool's own download), and CJK fonts, without which every Chinese
+# character renders as a box in the screenshots.
 ensure_chromium() {
-  if [ -x /usr/bin/chromium ]; then
+  if [ -x /usr/bin/chromium ] && [ -d /usr/share/fonts/opentype/noto ]; then
     return
   fi
-  say "installing Debian's chromium for the browser tests"
+  say "installing Debian's chromium and fonts-noto-cjk for the browser tests"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 }
 
 # The console and the reader's app in Chromium (tests/browser: node's test

@@ -2,6 +2,8 @@
 // that the `web` component embeds, and brotli + gzip copies of every file
 // that compresses well, made here so the component only picks one.
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 
@@ -11,17 +13,20 @@ function precompress() {
   return {
     name: 'wangjie-precompress',
     apply: 'build',
-    generateBundle(_options, bundle) {
-      for (const [fileName, item] of Object.entries(bundle)) {
+    // After the files are written: earlier hooks still see placeholders
+    // that Vite fills in last (its preload helper's), and a copy made from
+    // them would differ from the file it stands for.
+    writeBundle(options, bundle) {
+      for (const fileName of Object.keys(bundle)) {
         if (!COMPRESSIBLE.test(fileName)) continue;
-        const source = Buffer.from(item.type === 'chunk' ? item.code : item.source);
+        const path = join(options.dir, fileName);
+        const source = readFileSync(path);
         if (source.length < 512) continue;
         const br = brotliCompressSync(source, {
           params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: source.length },
         });
-        const gz = gzipSync(source, { level: 9 });
-        this.emitFile({ type: 'asset', fileName: `${fileName}.br`, source: br });
-        this.emitFile({ type: 'asset', fileName: `${fileName}.gz`, source: gz });
+        writeFileSync(`${path}.br`, br);
+        writeFileSync(`${path}.gz`, gzipSync(source, { level: 9 }));
       }
     },
   };

@@ -1,0 +1,182 @@
+// The staff console in Chromium, on the demo library: a reader orders 三体
+// through the API; staff sign in and run the whole line from the screens
+// (pick, pack, dispatch, arrival, hand-over by virtual card, return); an
+// operator's dashboard shows the figures the API reports; the operations
+// screens render. No console errors, no accessibility violations.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { axe, launchBrowser, shot, startApp, watchProblems } from './harness.mjs';
+
+const PASSWORD = 'wangjie-demo';
+
+describe('staff console', () => {
+  let app;
+  let browser;
+  let page;
+  let problems;
+  let reader;
+  let order;
+
+  before(async () => {
+    app = await startApp({ records: 2000 });
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
+    page = await context.newPage();
+    problems = watchProblems(page);
+
+    const signedIn = await fetch(`${app.url}/api/session/alipay`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ auth_code: 'demo-sesame-720' }),
+    }).then((r) => r.json());
+    reader = { token: signedIn.token };
+    await app.as(reader.token, 'POST', '/api/me/credit', { source: 'sesame' });
+    reader.card = (await app.as(reader.token, 'POST', '/api/me/card')).card_number;
+    const found = await app.as(reader.token, 'GET', `/api/search?q=${encodeURIComponent('三体')}`);
+    const record = found.hits.find((h) => h.title === '三体');
+    assert.ok(record, 'the demo library holds 三体');
+    const response = await fetch(`${app.url}/api/orders`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${reader.token}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'console-1' },
+      body: JSON.stringify({ lines: [record.id], fulfilment: { kind: 'pickup', point_code: 'B001' } }),
+    });
+    order = await response.json();
+    assert.equal(response.status, 201, JSON.stringify(order));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  async function staffAt(point, role) {
+    const { staff } = await app.admin('GET', `/admin/staff?point=${point}`);
+    const member = role ? staff.find((s) => s.role === role) : staff[0];
+    assert.ok(member, `staff at ${point}`);
+    return member;
+  }
+
+  async function signIn(member) {
+    await page.goto(`${app.url}/console/`);
+    if (await page.locator('[data-testid=who]').count()) {
+      await page.getByRole('button', { name: '退出登录' }).click();
+    }
+    await page.locator('#staff-no').fill(member.staff_no);
+    await page.locator('#secret').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.locator('[data-testid=who]').waitFor();
+  }
+
+  async function scan(code) {
+    await page.locator('#scan').fill(code);
+    await page.locator('#scan').press('Enter');
+  }
+
+  async function expectStatus(pattern) {
+    await page.locator('.scan.ok .scan-status').filter({ hasText: pattern }).waitFor();
+  }
+
+  it('refuses a wrong password and says so', async () => {
+    const member = await staffAt('B001');
+    await page.goto(`${app.url}/console/`);
+    await shot(page, 'console-sign-in');
+    assert.deepEqual(await axe(page), []);
+    await page.locator('#staff-no').fill(member.staff_no);
+    await page.locator('#secret').fill('not-the-password');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('alert').filter({ hasText: '工号或密码不正确' }).waitFor();
+  });
+
+  it('picks the order at its branch by scanning, keeping focus in the scan field', async () => {
+    const line = order.lines[0];
+    await signIn(await staffAt(line.pick_point));
+    await page.goto(`${app.url}/console/#/pick`);
+    const left = page.locator('[data-testid=left]');
+    await left.filter({ hasText: /待拣 [1-9]/ }).waitFor();
+    const before = Number((await left.textContent()).match(/\d+/)[0]);
+    await shot(page, 'console-pick');
+    assert.deepEqual(await axe(page), []);
+    // A click elsewhere does not take the scanner's focus away.
+    await page.locator('h1').click();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'scan');
+    await scan('NO-SUCH-COPY');
+    await page.locator('.scan.bad').waitFor();
+    await scan(line.copy_barcode);
+    await expectStatus('已拣');
+    await left.filter({ hasText: `待拣 ${before - 1}` }).waitFor();
+  });
+
+  it('packs and dispatches the parcel, then prints its label', async () => {
+    const packer = await staffAt(order.parcel_point);
+    await signIn(packer);
+    await page.goto(`${app.url}/console/#/parcel`);
+    await page.locator('[data-testid=left]').filter({ hasText: /待发运 [1-9]/ }).waitFor();
+    await scan(order.lines[0].copy_barcode);
+    await expectStatus('已装齐并打包');
+    await shot(page, 'console-parcel');
+    await page.locator('[data-testid=dispatch]').click();
+    const label = page.locator('[data-testid=label]');
+    await label.waitFor();
+    assert.match(await label.textContent(), new RegExp(`订单 ${order.id}`));
+    assert.match(await label.textContent(), /B001/);
+    await page.locator('[data-testid=label] img').waitFor();
+    await shot(page, 'console-label');
+  });
+
+  it('receives the parcel at the pickup branch and hands it over by virtual card', async () => {
+    await signIn(await staffAt('B001'));
+    await page.goto(`${app.url}/console/#/arrive`);
+    await page.locator('[data-testid=left]').filter({ hasText: /待处理 [1-9]/ }).waitFor();
+    await scan(`WJO:${order.id}`);
+    await expectStatus('已到馆上架');
+    await page.goto(`${app.url}/console/#/hand`);
+    await scan(reader.card);
+    await expectStatus('1 单可取');
+    await shot(page, 'console-hand-over');
+    await page.locator(`[data-testid=hand-over-${order.id}]`).click();
+    await page.locator(`[data-testid=hand-over-${order.id}]`).waitFor({ state: 'detached' });
+    const loans = await app.as(reader.token, 'GET', '/api/me/loans');
+    assert.ok(loans.loans.some((l) => l.copy_barcode === order.lines[0].copy_barcode), JSON.stringify(loans));
+  });
+
+  it('takes the book back at the counter', async () => {
+    await page.goto(`${app.url}/console/#/returns`);
+    await scan(order.lines[0].copy_barcode);
+    await expectStatus('归还成功');
+    await shot(page, 'console-returns');
+  });
+
+  it("shows the operator's dashboard with the figures the API reports", async () => {
+    await signIn(await staffAt('DC01', 'operator').catch(async () => staffAt('B001', 'operator')));
+    await page.goto(`${app.url}/console/#/dashboard`);
+    await page.locator('[data-chart] canvas').first().waitFor();
+    assert.equal(await page.locator('[data-chart]').count(), 8);
+    const from = await page.locator('input[type=date]').first().inputValue();
+    const to = await page.locator('input[type=date]').nth(1).inputValue();
+    const stats = await app.admin('GET', `/admin/stats?from=${from}&to=${to}`);
+    const loans = stats.days.reduce((n, d) => n + d.loans, 0);
+    await page.locator('[data-figure=loans]').filter({ hasText: String(loans) }).waitFor();
+    assert.ok(loans > 0, 'the demo history has loans');
+    await page.waitForTimeout(500);
+    await shot(page, 'console-dashboard');
+  });
+
+  it('renders the operations screens', async () => {
+    for (const screen of ['lockers', 'jobs', 'notices']) {
+      await page.goto(`${app.url}/console/#/${screen}`);
+      await page.locator('table.list, .empty').first().waitFor();
+      await shot(page, `console-${screen}`);
+    }
+    await page.goto(`${app.url}/console/#/import`);
+    const csv = 'record_id,title,barcode,branch\nWEB-1,浏览器导入之书,WEB-1-1,B001\nWEB-2,,WEB-2-1,B001\n';
+    await page.locator('input[type=file]').setInputFiles({ name: 'books.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: '开始导入' }).click();
+    const result = page.locator('[data-testid=import-result]');
+    await result.waitFor();
+    await page.locator('table.list tbody tr').first().waitFor();
+    assert.equal(await page.locator('table.list tbody tr').count(), 1, 'one rejected record listed');
+    await shot(page, 'console-import');
+  });
+
+  it('showed no console errors', () => {
+    assert.deepEqual(problems, []);
+  });
+});

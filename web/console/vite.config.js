@@ -1,0 +1,4 @@
+import { defineConfig } from 'vite';
+import { appConfig } from '../common/vite.js';
+
+export default defineConfig(appConfig('console', '/console/', 'console'));
