@@ -273,6 +273,21 @@ fn point_from_row(row: &Row<'_>) -> Result<ServicePoint> {
     })
 }
 
+/// Empty cells of every locker that has any, for "is there room?" in
+/// point listings (`locker_cells.state = 'empty'`; a locker whose cells
+/// were never reported has no row and so no room).
+pub const SQL_FREE_CELLS: &str = "SELECT point_code, COUNT(*) AS n FROM locker_cells \
+     WHERE state = 'empty' GROUP BY point_code";
+
+/// How many empty cells each locker has, by point code; a locker missing
+/// from the map has none.
+pub fn free_cells(db: &dyn Db) -> Result<std::collections::HashMap<String, i64>> {
+    let rows = db.query(SQL_FREE_CELLS, &[])?;
+    rows.iter()
+        .map(|row| Ok((row.text("point_code")?.to_string(), row.i64("n")?)))
+        .collect()
+}
+
 /// Orders points nearest first from `from`, each with its great-circle
 /// distance in metres; equal distances keep their code order.
 pub fn sort_by_distance(points: Vec<ServicePoint>, from: Coordinates) -> Vec<(ServicePoint, f64)> {

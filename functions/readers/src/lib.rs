@@ -29,6 +29,10 @@ fn route(request: &Request) -> Result<Reply> {
             request.allow(&[Method::DELETE])?;
             session::sign_out(request)
         }
+        ["session", "providers"] => {
+            request.allow(&[Method::GET])?;
+            session::providers(request)
+        }
         ["session", "alipay"] => {
             request.allow(&[Method::POST])?;
             session::sign_in_alipay(request)
@@ -64,6 +68,10 @@ fn route(request: &Request) -> Result<Reply> {
         ["me", "loans", id, "renew"] => {
             request.allow(&[Method::POST])?;
             me::renew(request, id)
+        }
+        ["me", "notices"] => {
+            request.allow(&[Method::GET])?;
+            me::notices(request)
         }
         ["me", "card"] => {
             request.allow(&[Method::POST])?;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use wangjie_shared::loans::{self, open_loans, RenewRules};
-use wangjie_shared::readers::store;
+use wangjie_shared::readers::{notices, store};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::outbound::{self, Call};
@@ -25,6 +25,13 @@ pub fn loans(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now)?;
     let loans = open_loans(db::connect()?.as_ref(), claims.reader_id, now)?;
     Ok(Reply::json(200, &serde_json::json!({ "loans": loans })))
+}
+
+/// `GET /api/me/notices`: what the library told the reader, newest first.
+pub fn notices(request: &Request) -> Result<Reply> {
+    let claims = session::authenticate(request, now_ms())?;
+    let notices = notices::list(db::connect()?.as_ref(), claims.reader_id)?;
+    Ok(Reply::json(200, &serde_json::json!({ "notices": notices })))
 }
 
 /// `POST /api/me/loans/{id}/renew`: 200 with the loan's new due date.

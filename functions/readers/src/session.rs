@@ -1,11 +1,12 @@
 //! Sign-in, sign-out and linking a second identity.
 
 use serde::{Deserialize, Serialize};
+use wangjie_shared::readers::authorize::{self, AuthorizeSettings, ReturnTo};
 use wangjie_shared::readers::{store, Identity, Reader};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::providers::{self, Alipay};
-use wangjie_shared::spin::{db, session};
+use wangjie_shared::spin::{config, db, session};
 use wangjie_shared::{now_ms, Error, Result};
 
 #[derive(Deserialize)]
@@ -110,4 +111,46 @@ pub fn link_wechat(request: &Request) -> Result<Reply> {
 fn link(reader_id: i64, identity: &Identity) -> Result<Reply> {
     let reader = store::link(db::connect()?.as_ref(), reader_id, identity, now_ms())?;
     Ok(Reply::json(200, &reader))
+}
+
+/// A variable that may be absent or empty, as the empty string.
+fn setting(name: &'static str, default: &str) -> Result<String> {
+    Ok(config::optional(name)?.unwrap_or_else(|| default.to_string()))
+}
+
+/// The host (and port) this request came to: from `spin-full-url`, which
+/// Spin sets on every request, else the `Host` header.
+fn this_host(request: &Request) -> Result<String> {
+    let from_url = request.header("spin-full-url").and_then(|url| {
+        let rest = url.split_once("://")?.1;
+        Some(rest.split(['/', '?', '#']).next()?.to_string())
+    });
+    from_url
+        .filter(|host| !host.is_empty())
+        .or_else(|| request.header("host").map(str::to_string))
+        .ok_or_else(|| Error::invalid("host", "the request names no host"))
+}
+
+/// `GET /api/session/providers?redirect_uri=&state=`: the authorize page of
+/// each configured provider, for a reader on the web who comes back to
+/// `redirect_uri` (the reader app on this origin) with their code.
+pub fn providers(request: &Request) -> Result<Reply> {
+    let to = ReturnTo::parse(
+        request.param("redirect_uri").unwrap_or_default(),
+        &this_host(request)?,
+    )?;
+    let state = authorize::parse_state(request.param("state").unwrap_or_default())?;
+    let settings = AuthorizeSettings {
+        alipay_url: setting("alipay_authorize_url", authorize::ALIPAY_AUTHORIZE_URL)?,
+        alipay_app_id: setting("alipay_app_id", "")?,
+        wechat_url: setting("wechat_authorize_url", authorize::WECHAT_AUTHORIZE_URL)?,
+        wechat_appid: setting("wechat_appid", "")?,
+        osmanthus_url: setting("osmanthus_authorize_url", "")?,
+        osmanthus_app_id: setting("osmanthus_app_id", "")?,
+    };
+    let providers = authorize::links(&settings, &to, &state);
+    Ok(Reply::json(
+        200,
+        &serde_json::json!({ "providers": providers }),
+    ))
 }

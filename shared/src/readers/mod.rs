@@ -12,8 +12,12 @@
 //! - A *deposit* is the fallback for readers without enough credit: an
 //!   Alipay payment whose asynchronous notification confirms it
 //!   ([`deposit`]).
+//! - On the web, a reader signs in through the providers' *authorize*
+//!   pages ([`authorize`]) and reads their own *notices* ([`notices`]).
 
+pub mod authorize;
 pub mod deposit;
+pub mod notices;
 pub mod standing;
 pub mod store;
 
