@@ -12,6 +12,7 @@
 //! notification is signed over everything but `sign` and `sign_type`, and
 //! a POST must say its `Content-Length`.
 
+use crate::authorize::{self, Choice};
 use crate::keys::test_keys;
 use crate::server::{Handler, Request, Response, Server};
 use crate::Mode;
@@ -53,6 +54,9 @@ impl FakeAlipay {
         let (signer, wrong) = (alipay_signer(), wrong_signer());
         let shared = state.clone();
         let handler: Handler = Arc::new(move |request, bad_signature| {
+            if request.method == "GET" && request.path == authorize::ALIPAY_PATH {
+                return authorize_page(&shared, request);
+            }
             let key = if bad_signature { &wrong } else { &signer };
             gateway(&shared, &app_key, key, request)
         });
@@ -125,6 +129,23 @@ fn signed_form(params: &[(&str, &str)], key: &AppKey) -> String {
     form.extend_pairs(params.iter().copied());
     form.append_pair("sign", &signature);
     form.finish()
+}
+
+/// The web authorisation page: every user added, with their Sesame score.
+fn authorize_page(state: &Mutex<State>, request: &Request) -> Response {
+    let state = state.lock().unwrap_or_else(|e| e.into_inner());
+    let choices = state
+        .users
+        .iter()
+        .map(|(code, user_id)| Choice {
+            code: code.clone(),
+            label: match state.scores.get(user_id).copied().flatten() {
+                Some(score) => format!("Sesame {score}"),
+                None => "no Sesame score".to_string(),
+            },
+        })
+        .collect();
+    authorize::page("Alipay", "app_id", "auth_code", choices, request)
 }
 
 fn gateway(

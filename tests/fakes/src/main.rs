@@ -12,8 +12,12 @@
 //! | WeChat | `demo-wechat-1` | a WeChat reader |
 //! | Osmanthus | `demo-osmanthus-150` | Osmanthus 150: virtual card |
 //! | Osmanthus | `demo-osmanthus-90` | Osmanthus 90: deposit |
+//!
+//! Each also serves its provider's web authorisation page
+//! ([`wangjie_fakes::authorize`]), listing these users, for the reader's app.
 
 use std::io::Write;
+use wangjie_fakes::authorize;
 use wangjie_fakes::keys::test_keys;
 use wangjie_fakes::{FakeAlipay, FakeOsmanthus, FakeWechat};
 
@@ -48,6 +52,18 @@ fn main() -> anyhow::Result<()> {
         ("OSMANTHUS_ORIGIN", osmanthus.url()),
         ("OSMANTHUS_APP_ID", OSMANTHUS_APP_ID.to_string()),
         ("OSMANTHUS_SECRET", OSMANTHUS_SECRET.to_string()),
+        (
+            "ALIPAY_AUTHORIZE_URL",
+            format!("{}{}", alipay.url(), authorize::ALIPAY_PATH),
+        ),
+        (
+            "WECHAT_AUTHORIZE_URL",
+            format!("{}{}", wechat.url(), authorize::WECHAT_PATH),
+        ),
+        (
+            "OSMANTHUS_AUTHORIZE_URL",
+            format!("{}{}", osmanthus.url(), authorize::OSMANTHUS_PATH),
+        ),
     ];
     let mut out = std::io::stdout().lock();
     for (name, value) in variables {

@@ -1,6 +1,7 @@
 //! The city's Osmanthus credit service: `POST /v1/credit/score`, signed
 //! both ways with the app secret (docs/providers.md).
 
+use crate::authorize::{self, Choice};
 use crate::server::{Handler, Request, Response, Server};
 use crate::Mode;
 use std::collections::HashMap;
@@ -25,6 +26,9 @@ impl FakeOsmanthus {
         let state = Arc::new(Mutex::new(State::default()));
         let (app_id, secret, shared) = (app_id.to_string(), secret.to_vec(), state.clone());
         let handler: Handler = Arc::new(move |request, bad_signature| {
+            if request.method == "GET" && request.path == authorize::OSMANTHUS_PATH {
+                return authorize_page(&shared, request);
+            }
             let (status, body) = score(&shared, &app_id, &secret, request);
             // A bad signature is the right answer signed with another secret.
             let key: &[u8] = if bad_signature {
@@ -106,4 +110,18 @@ fn score(state: &Mutex<State>, app_id: &str, secret: &[u8], request: &Request) -
         ),
         None => (200, refused("AUTH_CODE_INVALID", "授权码无效或已使用")),
     }
+}
+
+/// The city's web authorisation page: every citizen added, with their score.
+fn authorize_page(state: &Mutex<State>, request: &Request) -> Response {
+    let state = state.lock().unwrap_or_else(|e| e.into_inner());
+    let choices = state
+        .citizens
+        .iter()
+        .map(|(code, (_, score))| Choice {
+            code: code.clone(),
+            label: format!("Osmanthus {score}"),
+        })
+        .collect();
+    authorize::page("Osmanthus", "app_id", "auth_code", choices, request)
 }

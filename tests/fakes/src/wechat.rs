@@ -5,6 +5,7 @@
 //! token), the follower's user info (`GET /cgi-bin/user/info`) with the
 //! unionid.
 
+use crate::authorize::{self, Choice};
 use crate::server::{Handler, Request, Response, Server};
 use crate::Mode;
 use std::collections::HashMap;
@@ -39,6 +40,7 @@ impl FakeWechat {
             "/cgi-bin/token" => token(&shared, &appid, &secret, request),
             "/cgi-bin/message/subscribe/send" => subscribe_send(&shared, request),
             "/cgi-bin/user/info" => user_info(&shared, request),
+            authorize::WECHAT_PATH => authorize_page(&shared, request),
             _ => code2session(&shared, &appid, &secret, request),
         });
         Ok(FakeWechat {
@@ -230,4 +232,18 @@ fn user_info(state: &Mutex<State>, request: &Request) -> Response {
         }
         None => Response::json(200, r#"{"errcode":40003,"errmsg":"invalid openid"}"#),
     }
+}
+
+/// The web authorisation page (snsapi_base): every user added.
+fn authorize_page(state: &Mutex<State>, request: &Request) -> Response {
+    let state = state.lock().unwrap_or_else(|e| e.into_inner());
+    let choices = state
+        .users
+        .keys()
+        .map(|code| Choice {
+            code: code.clone(),
+            label: "WeChat user".to_string(),
+        })
+        .collect();
+    authorize::page("WeChat", "appid", "code", choices, request)
 }
