@@ -74,6 +74,22 @@ describe('staff console', () => {
     await page.locator('.scan.ok .scan-status').filter({ hasText: pattern }).waitFor();
   }
 
+  it('loads small: the sign-in screen, as transferred, on a cold cache', async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const cold = await fresh.newPage();
+    const cdp = await fresh.newCDPSession(cold);
+    await cdp.send('Network.enable');
+    let bytes = 0;
+    cdp.on('Network.loadingFinished', (event) => { bytes += event.encodedDataLength; });
+    const started = Date.now();
+    await cold.goto(`${app.url}/console/`, { waitUntil: 'load' });
+    await cold.locator('#staff-no').waitFor();
+    const ms = Date.now() - started;
+    console.log(`# console first load: ${(bytes / 1024).toFixed(1)} KiB transferred (brotli), ${ms} ms to the sign-in form`);
+    assert.ok(bytes < 120 * 1024, `first load ${bytes} bytes`);
+    await fresh.close();
+  });
+
   it('refuses a wrong password and says so', async () => {
     const member = await staffAt('B001');
     await page.goto(`${app.url}/console/`);
