@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod geo;
 pub mod health;
+pub mod holds;
 pub mod jobs;
 pub mod kv;
 pub mod loans;

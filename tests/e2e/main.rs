@@ -7,6 +7,7 @@ mod credit;
 mod deposit;
 mod door;
 mod edges;
+mod holds;
 mod import;
 mod jobs;
 mod loans;

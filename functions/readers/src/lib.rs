@@ -1,10 +1,11 @@
 //! The `readers` component: sign-in through Alipay or WeChat, the signed-in
 //! reader's own record, credit checks (through the private `credit`
-//! component), the virtual card and the deposit. Every `/api/me` route acts
+//! component), the virtual card, the deposit and holds. Every `/api/me` route acts
 //! on the reader the session token names and no other.
 #![warn(missing_docs)]
 
 mod deposit;
+mod holds;
 mod me;
 mod session;
 
@@ -64,6 +65,22 @@ fn route(request: &Request) -> Result<Reply> {
         ["me", "loans", id, "renew"] => {
             request.allow(&[Method::POST])?;
             me::renew(request, id)
+        }
+        ["me", "holds"] => {
+            request.allow(&[Method::GET, Method::POST])?;
+            if request.method == Method::POST {
+                holds::join(request)
+            } else {
+                holds::list(request)
+            }
+        }
+        ["me", "holds", id] => {
+            request.allow(&[Method::GET, Method::DELETE])?;
+            if request.method == Method::DELETE {
+                holds::cancel(request, id)
+            } else {
+                holds::show(request, id)
+            }
         }
         ["me", "card"] => {
             request.allow(&[Method::POST])?;

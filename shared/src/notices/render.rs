@@ -46,6 +46,8 @@ fn order_state_words(state: &str) -> &'static str {
         "picked_up" => "已取书",
         "awaiting_pickup" => "待取书",
         "in_transit" => "配送中",
+        // An order made for a hold: the copy the reader waited for came back.
+        "picking" => "已为您留书，正在备书",
         _ => "状态已更新",
     }
 }

@@ -12,7 +12,9 @@
 //! - A *deposit* is the fallback for readers without enough credit: an
 //!   Alipay payment whose asynchronous notification confirms it
 //!   ([`deposit`]).
+//! - Whether a reader may take one more book now is [`borrowing::check`].
 
+pub mod borrowing;
 pub mod deposit;
 pub mod standing;
 pub mod store;
