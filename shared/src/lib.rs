@@ -10,6 +10,7 @@
 pub mod alipay;
 pub mod auth;
 pub mod card;
+pub mod compensation;
 pub mod catalogue;
 pub mod credit;
 pub mod db;

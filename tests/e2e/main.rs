@@ -15,6 +15,7 @@ mod locker_sim;
 mod locker_steady;
 mod lockers;
 mod lockers_offline;
+mod lost;
 mod notices;
 mod orders;
 mod points;

@@ -1,7 +1,7 @@
 //! The `orders` component: readers place, follow and cancel their orders;
 //! staff run the fulfilment line for their own point (pick list,
 //! scan-to-pick, not on shelf, packing, dispatch, arrival, hand-over,
-//! delivery at the door).
+//! delivery at the door, returns, damaged copies).
 #![warn(missing_docs)]
 
 mod reader;
@@ -57,6 +57,10 @@ fn route(request: &Request) -> Result<Reply> {
         ["staff", "picks"] => {
             request.allow(&[Method::POST])?;
             staff::pick(request)
+        }
+        ["staff", "copies", barcode, "damaged"] => {
+            request.allow(&[Method::POST])?;
+            staff::mark_damaged(request, barcode)
         }
         ["staff", "lines", line, "missing"] => {
             request.allow(&[Method::POST])?;

@@ -1,9 +1,11 @@
 //! The `readers` component: sign-in through Alipay or WeChat, the signed-in
 //! reader's own record, credit checks (through the private `credit`
-//! component), the virtual card, the deposit and holds. Every `/api/me` route acts
+//! component), the virtual card, the deposit, holds and compensation for
+//! lost books. Every `/api/me` route acts
 //! on the reader the session token names and no other.
 #![warn(missing_docs)]
 
+mod compensation;
 mod deposit;
 mod holds;
 mod me;
@@ -81,6 +83,18 @@ fn route(request: &Request) -> Result<Reply> {
             } else {
                 holds::show(request, id)
             }
+        }
+        ["me", "loans", id, "lost"] => {
+            request.allow(&[Method::POST])?;
+            compensation::declare_lost(request, id)
+        }
+        ["me", "compensations"] => {
+            request.allow(&[Method::GET])?;
+            compensation::list(request)
+        }
+        ["me", "compensations", id, "pay"] => {
+            request.allow(&[Method::POST])?;
+            compensation::pay(request, id)
         }
         ["me", "card"] => {
             request.allow(&[Method::POST])?;

@@ -57,6 +57,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_search_ranked"),
     // 0015..0019 are kept for work on other branches.
     migration!(20, "0020_holds"),
+    migration!(21, "0021_compensation"),
 ];
 
 /// The schema version this code needs.

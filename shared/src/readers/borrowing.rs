@@ -7,12 +7,20 @@ use crate::db::Db;
 use crate::{Error, Result};
 
 /// Refuses (403) a reader who may not borrow at `now_ms`: no trusted
-/// deposit-free standing and no paid deposit, or suspended or blocked.
-pub fn check(_db: &dyn Db, reader: &Reader, now_ms: i64) -> Result<()> {
+/// deposit-free standing and no paid deposit, or suspended or blocked; or
+/// who owes compensation for a lost or damaged book
+/// ([`Error::CompensationUnpaid`]).
+pub fn check(db: &dyn Db, reader: &Reader, now_ms: i64) -> Result<()> {
     if !reader.may_borrow(now_ms) {
         return Err(Error::Forbidden(
             "borrowing needs a credit check at the threshold or a paid deposit (POST /api/me/credit)".into(),
         ));
+    }
+    let owed = crate::compensation::unpaid_fen(db, reader.id)?;
+    if owed > 0 {
+        return Err(Error::CompensationUnpaid {
+            amount_yuan: crate::alipay::yuan(owed),
+        });
     }
     Ok(())
 }
