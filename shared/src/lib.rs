@@ -34,6 +34,7 @@ pub mod readers;
 pub mod reply;
 pub mod request;
 pub mod search;
+pub mod sesame_orders;
 pub mod session;
 pub mod staff;
 pub mod wechat;

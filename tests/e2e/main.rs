@@ -22,5 +22,6 @@ mod points;
 mod readers;
 mod retries;
 mod search;
+mod sesame;
 mod staff;
 mod wechat;

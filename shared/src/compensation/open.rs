@@ -46,6 +46,7 @@ pub fn declare_lost(
                 detail: serde_json::json!({ "copy": barcode }),
             },
         )?;
+        crate::sesame_orders::loan_closed(db, loan_id, now_ms)?;
         open(db, &actor, reader_id, loan_id, &barcode, Reason::Lost, rules, now_ms)
     });
     match opened {

@@ -58,6 +58,7 @@ pub static MIGRATIONS: &[Migration] = &[
     // 0015..0019 are kept for work on other branches.
     migration!(20, "0020_holds"),
     migration!(21, "0021_compensation"),
+    migration!(22, "0022_sesame_orders"),
 ];
 
 /// The schema version this code needs.

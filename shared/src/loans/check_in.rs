@@ -42,6 +42,9 @@ pub fn check_in(
         &[now_ms.into(), point.into(), barcode.into()],
     )?;
     let loan = loans.first();
+    if let Some(row) = &loan {
+        crate::sesame_orders::loan_closed(db, row.i64("id")?, now_ms)?;
+    }
     let copies = db.query(
         "UPDATE copies SET \
            status = CASE WHEN home_point = $1 THEN 'on_shelf' ELSE 'in_transit' END, \

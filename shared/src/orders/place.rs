@@ -176,8 +176,7 @@ fn check(
 ) -> Result<Option<ServicePoint>> {
     crate::readers::borrowing::check(db, reader, now_ms)?;
     if let Fulfilment::Door { .. } = placement.fulfilment {
-        let trusted = reader.credit_valid_until_ms.is_some_and(|t| now_ms < t);
-        if !(trusted && reader.standing == Some(StandingName::SesameDepositFree)) {
+        if !(reader.deposit_free(now_ms) && reader.standing == Some(StandingName::SesameDepositFree)) {
             return Err(Error::Forbidden(
                 "door delivery needs Sesame credit at the threshold".into(),
             ));

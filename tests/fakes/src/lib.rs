@@ -11,6 +11,7 @@
 //! against the providers' documentation.
 
 pub mod alipay;
+pub mod alipay_rent;
 pub mod keys;
 pub mod osmanthus;
 mod server;
