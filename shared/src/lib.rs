@@ -37,6 +37,7 @@ pub mod search;
 pub mod sesame_orders;
 pub mod session;
 pub mod staff;
+pub mod suggestions;
 pub mod wechat;
 
 #[cfg(feature = "spin")]

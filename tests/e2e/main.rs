@@ -24,4 +24,5 @@ mod retries;
 mod search;
 mod sesame;
 mod staff;
+mod suggestions;
 mod wechat;

@@ -1,7 +1,7 @@
 //! The `readers` component: sign-in through Alipay or WeChat, the signed-in
 //! reader's own record, credit checks (through the private `credit`
-//! component), the virtual card, the deposit, holds and compensation for
-//! lost books. Every `/api/me` route acts
+//! component), the virtual card, the deposit, holds, compensation for
+//! lost books and purchase suggestions. Every `/api/me` route acts
 //! on the reader the session token names and no other.
 #![warn(missing_docs)]
 
@@ -10,6 +10,7 @@ mod deposit;
 mod holds;
 mod me;
 mod session;
+mod suggestions;
 
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -95,6 +96,14 @@ fn route(request: &Request) -> Result<Reply> {
         ["me", "compensations", id, "pay"] => {
             request.allow(&[Method::POST])?;
             compensation::pay(request, id)
+        }
+        ["me", "suggestions"] => {
+            request.allow(&[Method::GET, Method::POST])?;
+            if request.method == Method::POST {
+                suggestions::propose(request)
+            } else {
+                suggestions::list(request)
+            }
         }
         ["me", "card"] => {
             request.allow(&[Method::POST])?;

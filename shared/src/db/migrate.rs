@@ -59,6 +59,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(20, "0020_holds"),
     migration!(21, "0021_compensation"),
     migration!(22, "0022_sesame_orders"),
+    migration!(23, "0023_suggestions"),
 ];
 
 /// The schema version this code needs.

@@ -222,7 +222,7 @@ pub fn run(db: &dyn Db, kv: &dyn Kv, job: Job, settings: &Settings, now_ms: i64)
 /// Queues a notice about a `subject_kind`/`subject_id` for a reader, once
 /// per `dedup_key`, on the reader's channel of first choice. `true` when
 /// it was queued now.
-fn notice(
+pub(crate) fn notice(
     db: &dyn Db,
     at_ms: i64,
     reader_id: i64,
