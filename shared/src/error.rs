@@ -45,7 +45,9 @@ pub enum Error {
     Forbidden(String),
     /// Occurs when a reader who owes compensation for a lost or damaged
     /// book asks to borrow (an order, a hold): they pay first. 403.
-    #[error("{amount_yuan} yuan of compensation is unpaid: pay it first (GET /api/me/compensations)")]
+    #[error(
+        "{amount_yuan} yuan of compensation is unpaid: pay it first (GET /api/me/compensations)"
+    )]
     CompensationUnpaid {
         /// What is owed, in yuan ("70.00").
         amount_yuan: String,

@@ -10,8 +10,8 @@
 pub mod alipay;
 pub mod auth;
 pub mod card;
-pub mod compensation;
 pub mod catalogue;
+pub mod compensation;
 pub mod credit;
 pub mod db;
 pub mod demo;

@@ -56,7 +56,12 @@ async fn all_lent(app: &TestApp, record: i64, reader: &SignedIn) -> anyhow::Resu
     Ok(())
 }
 
-async fn join(app: &TestApp, reader: &SignedIn, record: i64, point: &str) -> anyhow::Result<Answer> {
+async fn join(
+    app: &TestApp,
+    reader: &SignedIn,
+    record: i64,
+    point: &str,
+) -> anyhow::Result<Answer> {
     app.post_json(
         "/api/me/holds",
         Some(&reader.token),
@@ -74,13 +79,22 @@ async fn holds(app: &TestApp, reader: &SignedIn) -> anyhow::Result<Vec<Value>> {
 }
 
 async fn give_back(app: &TestApp, staff: &str, barcode: &str) -> anyhow::Result<Answer> {
-    app.post_json("/api/staff/returns", Some(staff), json!({ "barcode": barcode }))
-        .await
+    app.post_json(
+        "/api/staff/returns",
+        Some(staff),
+        json!({ "barcode": barcode }),
+    )
+    .await
 }
 
 async fn order_of(app: &TestApp, reader: &SignedIn, id: i64) -> anyhow::Result<Value> {
     Ok(app
-        .send(Method::GET, &format!("/api/orders/{id}"), Some(&reader.token), None)
+        .send(
+            Method::GET,
+            &format!("/api/orders/{id}"),
+            Some(&reader.token),
+            None,
+        )
         .await?
         .expect_ok()?
         .json)
@@ -101,11 +115,21 @@ async fn hold_served_by_a_return(app: &TestApp, providers: &Providers) -> anyhow
     let id = order["id"].as_i64().unwrap();
     let b001 = app.staff_token("B001").await?;
     for step in ["arrive", "hand-over"] {
-        app.post_json(&format!("/api/staff/orders/{id}/{step}"), Some(&b001), json!({}))
-            .await?
-            .expect_ok()?;
+        app.post_json(
+            &format!("/api/staff/orders/{id}/{step}"),
+            Some(&b001),
+            json!({}),
+        )
+        .await?
+        .expect_ok()?;
     }
-    let refused = crate::orders::order(app, &b.token, "b-1", crate::orders::pickup(&[first], "B002")).await?;
+    let refused = crate::orders::order(
+        app,
+        &b.token,
+        "b-1",
+        crate::orders::pickup(&[first], "B002"),
+    )
+    .await?;
     refused.assert_problem(409);
 
     // B then C join; C may not join twice; C leaves and comes back last.
@@ -120,15 +144,25 @@ async fn hold_served_by_a_return(app: &TestApp, providers: &Providers) -> anyhow
     join(app, &c, first, "B001").await?.assert_problem(409);
     let c_id = c_first.json["id"].as_i64().unwrap();
     let left = app
-        .send(Method::DELETE, &format!("/api/me/holds/{c_id}"), Some(&c.token), None)
+        .send(
+            Method::DELETE,
+            &format!("/api/me/holds/{c_id}"),
+            Some(&c.token),
+            None,
+        )
         .await?
         .expect_ok()?;
     assert_eq!(left.json["state"], "cancelled");
     assert_eq!(left.json["position"], Value::Null);
     // Another reader's hold is not found.
-    app.send(Method::DELETE, &format!("/api/me/holds/{b_hold}"), Some(&c.token), None)
-        .await?
-        .assert_problem(404);
+    app.send(
+        Method::DELETE,
+        &format!("/api/me/holds/{b_hold}"),
+        Some(&c.token),
+        None,
+    )
+    .await?
+    .assert_problem(404);
     let c_again = join(app, &c, first, "B001").await?.expect_ok()?;
     assert_eq!(c_again.json["position"], 2);
     let c_hold = c_again.json["id"].as_i64().unwrap();
@@ -138,7 +172,10 @@ async fn hold_served_by_a_return(app: &TestApp, providers: &Providers) -> anyhow
     all_lent(app, ids[2], &lender).await?;
     let third = join(app, &c, ids[2], "B001").await?;
     third.assert_problem(409);
-    assert!(third.json["detail"].as_str().unwrap().contains("most allowed"));
+    assert!(third.json["detail"]
+        .as_str()
+        .unwrap()
+        .contains("most allowed"));
 
     // The copy comes back at its home counter: B's hold gets it, as an order.
     let back = give_back(app, &b001, "H1-1").await?.expect_ok()?;
@@ -153,7 +190,10 @@ async fn hold_served_by_a_return(app: &TestApp, providers: &Providers) -> anyhow
     assert_eq!(placed["lines"][0]["pick_point"], "B001");
     assert_eq!(placed["pickup_point"], "B002");
     assert_eq!(
-        app.count(&format!("notices WHERE dedup_key = 'hold_allocated:{b_hold}'")).await?,
+        app.count(&format!(
+            "notices WHERE dedup_key = 'hold_allocated:{b_hold}'"
+        ))
+        .await?,
         1
     );
     assert_eq!(
@@ -168,19 +208,32 @@ async fn hold_served_by_a_return(app: &TestApp, providers: &Providers) -> anyhow
     let waiting: Vec<_> = c_holds.iter().filter(|h| h["id"] == c_hold).collect();
     assert_eq!(waiting[0]["position"], 1, "{c_holds:?}");
     // An allocated hold is cancelled through its order.
-    app.send(Method::DELETE, &format!("/api/me/holds/{b_hold}"), Some(&b.token), None)
-        .await?
-        .assert_problem(409);
+    app.send(
+        Method::DELETE,
+        &format!("/api/me/holds/{b_hold}"),
+        Some(&b.token),
+        None,
+    )
+    .await?
+    .assert_problem(409);
 
     // B's order runs the line to the hold shelf at B002 and is not collected.
     crate::orders::pick_all(app, &placed).await?;
-    app.post_json(&format!("/api/staff/orders/{b_order}/dispatch"), Some(&b001), json!({}))
-        .await?
-        .expect_ok()?;
+    app.post_json(
+        &format!("/api/staff/orders/{b_order}/dispatch"),
+        Some(&b001),
+        json!({}),
+    )
+    .await?
+    .expect_ok()?;
     let b002 = app.staff_token("B002").await?;
-    app.post_json(&format!("/api/staff/orders/{b_order}/arrive"), Some(&b002), json!({}))
-        .await?
-        .expect_ok()?;
+    app.post_json(
+        &format!("/api/staff/orders/{b_order}/arrive"),
+        Some(&b002),
+        json!({}),
+    )
+    .await?
+    .expect_ok()?;
     app.sql(&format!(
         "UPDATE orders SET pickup_deadline_at_ms = 1 WHERE id = {b_order}"
     ))
@@ -203,9 +256,11 @@ async fn hold_served_by_a_return(app: &TestApp, providers: &Providers) -> anyhow
     Ok(())
 }
 
-with_providers!(a_hold_is_served_by_a_return, [("hold_limit", "2")], |app, providers| {
-    hold_served_by_a_return(app, providers).await
-});
+with_providers!(
+    a_hold_is_served_by_a_return,
+    [("hold_limit", "2")],
+    |app, providers| { hold_served_by_a_return(app, providers).await }
+);
 
 with_providers!(one_returned_copy_goes_to_one_reader, |app, providers| {
     let ids = library(app).await?;
@@ -251,6 +306,12 @@ with_providers!(one_returned_copy_goes_to_one_reader, |app, providers| {
     }
     assert_eq!(copies.len(), 4);
     assert_eq!(app.count("order_lines WHERE state = 'promised'").await?, 4);
-    assert_eq!(app.count("copies WHERE record_id IN (SELECT record_id FROM holds) AND status = 'promised'").await?, 4);
+    assert_eq!(
+        app.count(
+            "copies WHERE record_id IN (SELECT record_id FROM holds) AND status = 'promised'"
+        )
+        .await?,
+        4
+    );
     Ok(())
 });

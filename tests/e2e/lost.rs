@@ -14,9 +14,13 @@ async fn borrowed(app: &TestApp, reader: &SignedIn, record: i64) -> anyhow::Resu
     let id = order["id"].as_i64().unwrap();
     let staff = app.staff_token("B001").await?;
     for step in ["arrive", "hand-over"] {
-        app.post_json(&format!("/api/staff/orders/{id}/{step}"), Some(&staff), json!({}))
-            .await?
-            .expect_ok()?;
+        app.post_json(
+            &format!("/api/staff/orders/{id}/{step}"),
+            Some(&staff),
+            json!({}),
+        )
+        .await?
+        .expect_ok()?;
     }
     let loans = app
         .send(Method::GET, "/api/me/loans", Some(&reader.token), None)
@@ -57,16 +61,26 @@ async fn notify(
 
 async fn compensations(app: &TestApp, reader: &SignedIn) -> anyhow::Result<Vec<Value>> {
     let answer = app
-        .send(Method::GET, "/api/me/compensations", Some(&reader.token), None)
+        .send(
+            Method::GET,
+            "/api/me/compensations",
+            Some(&reader.token),
+            None,
+        )
         .await?
         .expect_ok()?;
-    Ok(answer.json["compensations"].as_array().cloned().unwrap_or_default())
+    Ok(answer.json["compensations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
 }
 
 with_providers!(a_lost_book_is_paid_for, |app, providers| {
     let record = library(app).await?;
-    app.sql(&format!("UPDATE records SET list_price_fen = 3580 WHERE id = {record}"))
-        .await?;
+    app.sql(&format!(
+        "UPDATE records SET list_price_fen = 3580 WHERE id = {record}"
+    ))
+    .await?;
     let reader = app.borrower(providers, "loser").await?;
     let (loan, copy) = borrowed(app, &reader, record).await?;
 
@@ -97,7 +111,10 @@ with_providers!(a_lost_book_is_paid_for, |app, providers| {
         .expect_ok()?;
     assert_eq!(loans.json["loans"].as_array().unwrap().len(), 0);
     assert_eq!(
-        app.sql(&format!("SELECT status FROM copies WHERE barcode = '{copy}'")).await?,
+        app.sql(&format!(
+            "SELECT status FROM copies WHERE barcode = '{copy}'"
+        ))
+        .await?,
         "withdrawn"
     );
     assert_eq!(
@@ -116,8 +133,17 @@ with_providers!(a_lost_book_is_paid_for, |app, providers| {
     // Unpaid, it blocks new borrowing, orders and holds alike.
     let refused = place(app, &reader, record, "B001").await?;
     let problem = refused.assert_problem(403);
-    assert!(problem["type"].as_str().unwrap().ends_with("/compensation-unpaid"), "{problem}");
-    assert!(problem["detail"].as_str().unwrap().contains("71.60"), "{problem}");
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/compensation-unpaid"),
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("71.60"),
+        "{problem}"
+    );
     app.post_json(
         "/api/me/holds",
         Some(&reader.token),
@@ -129,55 +155,78 @@ with_providers!(a_lost_book_is_paid_for, |app, providers| {
     // Alipay's notification: another amount is refused; the right one pays
     // it once, and a replay changes nothing.
     let trade = format!("WJCMP{loan}");
-    assert_eq!(notify(app, providers, &trade, "7.16", "cmp-bad").await?, 400);
+    assert_eq!(
+        notify(app, providers, &trade, "7.16", "cmp-bad").await?,
+        400
+    );
     assert_eq!(notify(app, providers, &trade, "71.60", "cmp-1").await?, 200);
     assert_eq!(notify(app, providers, &trade, "71.60", "cmp-1").await?, 200);
     assert_eq!(notify(app, providers, &trade, "71.60", "cmp-2").await?, 200);
     let mine = compensations(app, &reader).await?;
     assert_eq!(mine[0]["state"], "paid", "{mine:?}");
-    assert_eq!(app.count("events WHERE event = 'compensation_paid'").await?, 1);
+    assert_eq!(
+        app.count("events WHERE event = 'compensation_paid'")
+            .await?,
+        1
+    );
     let placed = place(app, &reader, record, "B001").await?;
     assert_eq!(placed.status, 201, "{:?}", placed.json);
     Ok(())
 });
 
-with_providers!(a_copy_returned_damaged_is_paid_for_by_its_last_reader, |app, providers| {
-    let record = library(app).await?;
-    let reader = app.borrower(providers, "careless").await?;
-    let (_, copy) = borrowed(app, &reader, record).await?;
-    let b001 = app.staff_token("B001").await?;
-    let path = format!("/api/staff/copies/{copy}/damaged");
-    // Still on loan: it is looked at when it comes back.
-    app.post_json(&path, Some(&b001), json!({})).await?.assert_problem(409);
-    app.post_json("/api/staff/returns", Some(&b001), json!({ "barcode": copy }))
-        .await?
-        .expect_ok()?;
-    // Staff elsewhere did not take it back.
-    let b002 = app.staff_token("B002").await?;
-    app.post_json(&path, Some(&b002), json!({})).await?.assert_problem(403);
-    let damaged = app.post_json(&path, Some(&b001), json!({})).await?;
-    assert_eq!(damaged.status, 201, "{:?}", damaged.json);
-    // No list price: the default (50 yuan) times 2.
-    assert_eq!(damaged.json["compensation"]["amount_fen"], 10000);
-    assert_eq!(damaged.json["compensation"]["reason"], "damaged");
-    assert_eq!(damaged.json["reader_id"], reader.id);
-    let again = app.post_json(&path, Some(&b001), json!({})).await?;
-    assert_eq!(again.status, 200, "{:?}", again.json);
-    assert_eq!(
-        app.sql(&format!("SELECT status FROM copies WHERE barcode = '{copy}'")).await?,
-        "withdrawn"
-    );
-    let mine = compensations(app, &reader).await?;
-    assert_eq!(mine.len(), 1);
-    let pay = app
-        .post_json(
-            &format!("/api/me/compensations/{}/pay", mine[0]["id"]),
-            Some(&reader.token),
-            json!({}),
+with_providers!(
+    a_copy_returned_damaged_is_paid_for_by_its_last_reader,
+    |app, providers| {
+        let record = library(app).await?;
+        let reader = app.borrower(providers, "careless").await?;
+        let (_, copy) = borrowed(app, &reader, record).await?;
+        let b001 = app.staff_token("B001").await?;
+        let path = format!("/api/staff/copies/{copy}/damaged");
+        // Still on loan: it is looked at when it comes back.
+        app.post_json(&path, Some(&b001), json!({}))
+            .await?
+            .assert_problem(409);
+        app.post_json(
+            "/api/staff/returns",
+            Some(&b001),
+            json!({ "barcode": copy }),
         )
         .await?
         .expect_ok()?;
-    assert!(pay.json["order_str"].as_str().unwrap().contains("WJCMP"));
-    place(app, &reader, record, "B001").await?.assert_problem(403);
-    Ok(())
-});
+        // Staff elsewhere did not take it back.
+        let b002 = app.staff_token("B002").await?;
+        app.post_json(&path, Some(&b002), json!({}))
+            .await?
+            .assert_problem(403);
+        let damaged = app.post_json(&path, Some(&b001), json!({})).await?;
+        assert_eq!(damaged.status, 201, "{:?}", damaged.json);
+        // No list price: the default (50 yuan) times 2.
+        assert_eq!(damaged.json["compensation"]["amount_fen"], 10000);
+        assert_eq!(damaged.json["compensation"]["reason"], "damaged");
+        assert_eq!(damaged.json["reader_id"], reader.id);
+        let again = app.post_json(&path, Some(&b001), json!({})).await?;
+        assert_eq!(again.status, 200, "{:?}", again.json);
+        assert_eq!(
+            app.sql(&format!(
+                "SELECT status FROM copies WHERE barcode = '{copy}'"
+            ))
+            .await?,
+            "withdrawn"
+        );
+        let mine = compensations(app, &reader).await?;
+        assert_eq!(mine.len(), 1);
+        let pay = app
+            .post_json(
+                &format!("/api/me/compensations/{}/pay", mine[0]["id"]),
+                Some(&reader.token),
+                json!({}),
+            )
+            .await?
+            .expect_ok()?;
+        assert!(pay.json["order_str"].as_str().unwrap().contains("WJCMP"));
+        place(app, &reader, record, "B001")
+            .await?
+            .assert_problem(403);
+        Ok(())
+    }
+);

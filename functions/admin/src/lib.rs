@@ -66,7 +66,8 @@ fn route(request: &Request) -> Result<Reply> {
             handlers::authorize(request)?;
             let batch = request.parse_param::<u32>("batch", "a whole number")?;
             // Up to four gateway calls per row, each bounded by the timeout.
-            let timeout_ms = (4 * wangjie_shared::spin::config::number("provider_timeout_ms", 3000)?
+            let timeout_ms = (4
+                * wangjie_shared::spin::config::number("provider_timeout_ms", 3000)?
                 * u64::from(batch.unwrap_or(100).clamp(1, 100))
                 + 5000)
                 .min(600_000);

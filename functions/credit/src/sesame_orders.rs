@@ -80,8 +80,7 @@ fn send(
                     deposit_amount: wangjie_shared::alipay::yuan(terms.deposit_fen),
                 });
                 let member = alipay.rent(&call, now)?;
-                let order_no =
-                    rent::read_order_no(&member).map_err(|f| f.into_error("sesame"))?;
+                let order_no = rent::read_order_no(&member).map_err(|f| f.into_error("sesame"))?;
                 outbox::created(db, owed, &order_no, now)?;
                 synced.created += 1;
             }

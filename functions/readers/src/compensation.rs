@@ -68,7 +68,10 @@ pub fn declare_lost(request: &Request, id: &str) -> Result<Reply> {
 pub fn list(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now_ms())?;
     let all = compensation::list(db::connect()?.as_ref(), claims.reader_id)?;
-    Ok(Reply::json(200, &serde_json::json!({ "compensations": all })))
+    Ok(Reply::json(
+        200,
+        &serde_json::json!({ "compensations": all }),
+    ))
 }
 
 /// `POST /api/me/compensations/{id}/pay`: the order string again.
@@ -81,7 +84,9 @@ pub fn pay(request: &Request, id: &str) -> Result<Reply> {
     let alipay = alipay()?;
     let found = compensation::get(db::connect()?.as_ref(), claims.reader_id, id)?;
     if found.state != "awaiting_payment" {
-        return Err(Error::Conflict(format!("compensation {id} is paid already")));
+        return Err(Error::Conflict(format!(
+            "compensation {id} is paid already"
+        )));
     }
     Ok(Reply::json(200, &payable(&alipay, found, now)?))
 }

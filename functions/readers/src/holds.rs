@@ -29,7 +29,14 @@ pub fn join(request: &Request) -> Result<Reply> {
         limit: config::number("hold_limit", 5)? as i64,
     };
     let db = db::connect()?;
-    let hold = holds::join(db.as_ref(), claims.reader_id, body.record_id, point, rules, now)?;
+    let hold = holds::join(
+        db.as_ref(),
+        claims.reader_id,
+        body.record_id,
+        point,
+        rules,
+        now,
+    )?;
     Ok(Reply::json(201, &hold))
 }
 

@@ -27,7 +27,9 @@ struct Body {
 
 /// A trimmed text of at most `max` characters, or none when empty.
 fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>> {
-    let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let value = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
     match value {
         Some(v) if v.chars().count() > max => {
             Err(Error::invalid(field, format!("at most {max} characters")))
@@ -68,7 +70,13 @@ pub fn propose(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now)?;
     let proposal = proposal(request.json()?)?;
     let rules = SuggestionRules::from_settings(config::optional)?;
-    let made = suggestions::propose(db::connect()?.as_ref(), claims.reader_id, &proposal, &rules, now)?;
+    let made = suggestions::propose(
+        db::connect()?.as_ref(),
+        claims.reader_id,
+        &proposal,
+        &rules,
+        now,
+    )?;
     Ok(Reply::json(201, &made))
 }
 

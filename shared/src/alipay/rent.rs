@@ -123,7 +123,11 @@ mod tests {
     use super::*;
 
     fn biz(call: &GatewayCall) -> serde_json::Value {
-        let (_, text) = call.params.iter().find(|(k, _)| k == "biz_content").unwrap();
+        let (_, text) = call
+            .params
+            .iter()
+            .find(|(k, _)| k == "biz_content")
+            .unwrap();
         serde_json::from_str(text).unwrap()
     }
 
@@ -156,7 +160,10 @@ mod tests {
 
     #[test]
     fn answers_are_read_or_refused_as_malformed() {
-        assert_eq!(read_order_no(&serde_json::json!({"order_no": "ZM7"})).unwrap(), "ZM7");
+        assert_eq!(
+            read_order_no(&serde_json::json!({"order_no": "ZM7"})).unwrap(),
+            "ZM7"
+        );
         assert!(read_order_no(&serde_json::json!({})).is_err());
         assert_eq!(
             read_use_state(&serde_json::json!({"use_state": "borrow"})).unwrap(),

@@ -62,7 +62,8 @@ pub struct CompensationView {
     pub paid_at_ms: Option<i64>,
 }
 
-const SQL_VIEW: &str = "SELECT id, loan_id, copy_barcode, reason, amount_fen, out_trade_no, state, \
+const SQL_VIEW: &str =
+    "SELECT id, loan_id, copy_barcode, reason, amount_fen, out_trade_no, state, \
      created_at_ms, paid_at_ms FROM compensations";
 
 fn from_row(row: &Row<'_>) -> Result<CompensationView> {

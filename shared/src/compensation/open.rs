@@ -47,7 +47,16 @@ pub fn declare_lost(
             },
         )?;
         crate::sesame_orders::loan_closed(db, loan_id, now_ms)?;
-        open(db, &actor, reader_id, loan_id, &barcode, Reason::Lost, rules, now_ms)
+        open(
+            db,
+            &actor,
+            reader_id,
+            loan_id,
+            &barcode,
+            Reason::Lost,
+            rules,
+            now_ms,
+        )
     });
     match opened {
         Ok(id) => Ok((super::get(db, reader_id, id)?, true)),
@@ -109,7 +118,16 @@ pub fn mark_damaged(
     }
     let actor = staff.actor();
     let id = in_transaction(db, |db| {
-        open(db, &actor, reader_id, loan_id, barcode, Reason::Damaged, rules, now_ms)
+        open(
+            db,
+            &actor,
+            reader_id,
+            loan_id,
+            barcode,
+            Reason::Damaged,
+            rules,
+            now_ms,
+        )
     })?;
     Ok((super::get(db, reader_id, id)?, reader_id, true))
 }

@@ -145,7 +145,11 @@ pub fn join(
             "SELECT COUNT(*) AS n FROM holds WHERE reader_id = $1 AND state = 'waiting'",
             &[reader_id.into()],
         )?;
-        let waiting = waiting.first().map(|r| r.i64("n")).transpose()?.unwrap_or(0);
+        let waiting = waiting
+            .first()
+            .map(|r| r.i64("n"))
+            .transpose()?
+            .unwrap_or(0);
         if waiting >= rules.limit {
             return Err(Error::Conflict(format!(
                 "you are waiting for {waiting} titles already, the most allowed; cancel one first"
@@ -160,9 +164,7 @@ pub fn join(
             .first()
             .map(|r| r.i64("id"))
             .transpose()?
-            .ok_or_else(|| {
-                Error::Conflict(format!("you are already waiting for «{title}»"))
-            })?;
+            .ok_or_else(|| Error::Conflict(format!("you are already waiting for «{title}»")))?;
         log(
             db,
             now_ms,

@@ -86,7 +86,9 @@ pub fn serve(db: &dyn Db, barcode: &str, actor: &str, now_ms: i64) -> Result<Opt
             )?;
             continue;
         }
-        match in_transaction(db, |db| allocate(db, hold, record_id, barcode, actor, now_ms)) {
+        match in_transaction(db, |db| {
+            allocate(db, hold, record_id, barcode, actor, now_ms)
+        }) {
             Ok(order_id) => {
                 return Ok(Some(Served {
                     hold_id: hold.id,
@@ -113,7 +115,10 @@ fn passed_over(db: &dyn Db, hold: &Waiting, now_ms: i64) -> Result<Option<String
         return Ok(Some(refusal.to_string()));
     }
     if borrowing::held(db, reader.id)? + 1 > reader.loan_quota {
-        return Ok(Some(format!("the quota of {} is reached", reader.loan_quota)));
+        return Ok(Some(format!(
+            "the quota of {} is reached",
+            reader.loan_quota
+        )));
     }
     let point = crate::orders::place::pickup_point(db, &hold.pickup_point)?;
     if let Err(refusal) = crate::orders::place::can_take(db, &point) {

@@ -97,7 +97,10 @@ mod tests {
     fn closed_holds_move_no_further() {
         for from in [HoldState::Allocated, HoldState::Cancelled] {
             for step in [HoldTransition::Allocate, HoldTransition::Cancel] {
-                assert!(matches!(from.next(step), Err(Error::Conflict(_))), "{from:?} {step:?}");
+                assert!(
+                    matches!(from.next(step), Err(Error::Conflict(_))),
+                    "{from:?} {step:?}"
+                );
             }
         }
     }

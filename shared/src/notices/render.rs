@@ -130,7 +130,11 @@ pub fn render(
         }
         "suggestion_decided" => {
             let title = text_of("title");
-            let title = if title.is_empty() { "荐购图书".to_string() } else { title };
+            let title = if title.is_empty() {
+                "荐购图书".to_string()
+            } else {
+                title
+            };
             let (words, text) = if text_of("state") == "approved" {
                 (
                     "已通过",

@@ -87,7 +87,11 @@ pub fn close(
         Ok(true)
     })?;
     if closed {
-        for line in order.lines.iter().filter(|l| l.state == "promised" || l.state == "picked") {
+        for line in order
+            .lines
+            .iter()
+            .filter(|l| l.state == "promised" || l.state == "picked")
+        {
             if let Some(barcode) = &line.copy_barcode {
                 crate::holds::serve::serve(db, barcode, actor, now_ms)?;
             }

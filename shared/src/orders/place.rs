@@ -176,7 +176,9 @@ fn check(
 ) -> Result<Option<ServicePoint>> {
     crate::readers::borrowing::check(db, reader, now_ms)?;
     if let Fulfilment::Door { .. } = placement.fulfilment {
-        if !(reader.deposit_free(now_ms) && reader.standing == Some(StandingName::SesameDepositFree)) {
+        if !(reader.deposit_free(now_ms)
+            && reader.standing == Some(StandingName::SesameDepositFree))
+        {
             return Err(Error::Forbidden(
                 "door delivery needs Sesame credit at the threshold".into(),
             ));

@@ -37,10 +37,15 @@ impl Pending {
     }
 
     fn parse(text: &str) -> Result<Self> {
-        [Pending::Create, Pending::Modify, Pending::Complete, Pending::Report]
-            .into_iter()
-            .find(|p| p.as_str() == text)
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown pending call {text:?}")))
+        [
+            Pending::Create,
+            Pending::Modify,
+            Pending::Complete,
+            Pending::Report,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown pending call {text:?}")))
     }
 }
 
@@ -117,7 +122,11 @@ pub fn claim(db: &dyn Db, batch: i64, lease_ms: i64, now_ms: i64) -> Result<Vec<
     let mut owed = Vec::new();
     for row in due.iter() {
         let id = row.i64("id")?;
-        if db.execute(SQL_LEASE, &[id.into(), (now_ms + lease_ms).into(), now_ms.into()])? == 0 {
+        if db.execute(
+            SQL_LEASE,
+            &[id.into(), (now_ms + lease_ms).into(), now_ms.into()],
+        )? == 0
+        {
             continue;
         }
         let rows = db.query(SQL_OWED, &[id.into()])?;
@@ -160,9 +169,16 @@ pub fn created(db: &dyn Db, owed: &mut Owed, order_no: &str, now_ms: i64) -> Res
         &[owed.id.into(), order_no.into()],
     )?;
     owed.zm_order_no = Some(order_no.to_string());
-    log(db, now_ms, "sesame", owed.id, "sesame_order_created", serde_json::json!({
-        "loan_id": owed.loan_id, "order_no": order_no,
-    }))?;
+    log(
+        db,
+        now_ms,
+        "sesame",
+        owed.id,
+        "sesame_order_created",
+        serde_json::json!({
+            "loan_id": owed.loan_id, "order_no": order_no,
+        }),
+    )?;
     settle(db, owed, Pending::Create, now_ms)?;
     // A renewal owed before the order existed: the create named the new
     // due date already.
@@ -174,9 +190,16 @@ pub fn created(db: &dyn Db, owed: &mut Owed, order_no: &str, now_ms: i64) -> Res
 
 /// Sesame moved the order's expiry.
 pub fn modified(db: &dyn Db, owed: &Owed, now_ms: i64) -> Result<()> {
-    log(db, now_ms, "sesame", owed.id, "sesame_order_modified", serde_json::json!({
-        "loan_id": owed.loan_id, "due_at_ms": owed.due_at_ms,
-    }))?;
+    log(
+        db,
+        now_ms,
+        "sesame",
+        owed.id,
+        "sesame_order_modified",
+        serde_json::json!({
+            "loan_id": owed.loan_id, "due_at_ms": owed.due_at_ms,
+        }),
+    )?;
     settle(db, owed, Pending::Modify, now_ms)
 }
 
@@ -187,9 +210,16 @@ pub fn completed(db: &dyn Db, owed: &Owed, now_ms: i64) -> Result<()> {
         "UPDATE sesame_orders SET completed_at_ms = $2 WHERE id = $1",
         &[owed.id.into(), now_ms.into()],
     )?;
-    log(db, now_ms, "sesame", owed.id, "sesame_order_completed", serde_json::json!({
-        "loan_id": owed.loan_id,
-    }))?;
+    log(
+        db,
+        now_ms,
+        "sesame",
+        owed.id,
+        "sesame_order_completed",
+        serde_json::json!({
+            "loan_id": owed.loan_id,
+        }),
+    )?;
     settle(db, owed, Pending::Complete, now_ms)?;
     let restored = db.execute(
         "UPDATE readers SET sesame_overdue_since_ms = NULL, updated_at_ms = $2 \
@@ -214,9 +244,16 @@ pub fn reported(db: &dyn Db, owed: &Owed, use_state: &str, now_ms: i64) -> Resul
              WHERE id = $1 AND state = 'open'",
             &[owed.id.into(), now_ms.into(), to.as_str().into()],
         )? == 1;
-    log(db, now_ms, "sesame", owed.id, "sesame_overdue_reported", serde_json::json!({
-        "loan_id": owed.loan_id, "use_state": use_state, "overdue": overdue,
-    }))?;
+    log(
+        db,
+        now_ms,
+        "sesame",
+        owed.id,
+        "sesame_overdue_reported",
+        serde_json::json!({
+            "loan_id": owed.loan_id, "use_state": use_state, "overdue": overdue,
+        }),
+    )?;
     settle(db, owed, Pending::Report, now_ms)?;
     if overdue {
         db.execute(

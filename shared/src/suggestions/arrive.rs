@@ -44,7 +44,9 @@ pub fn arrive_imported(db: &dyn Db, now_ms: i64) -> Result<u64> {
                 ],
             )?,
         };
-        let Some(record) = found.first() else { continue };
+        let Some(record) = found.first() else {
+            continue;
+        };
         let (record_id, barcode) = (record.i64("id")?, record.text("barcode")?.to_string());
         let reader_id = row.i64("reader_id")?;
         let point = row
@@ -75,13 +77,27 @@ pub fn arrive_imported(db: &dyn Db, now_ms: i64) -> Result<u64> {
             if changed == 0 {
                 return Err(Error::Conflict("arrived meanwhile".into()));
             }
-            log(db, now_ms, "system", id, "suggestion_arrived", serde_json::json!({
-                "record_id": record_id, "hold_id": hold,
-            }))?;
+            log(
+                db,
+                now_ms,
+                "system",
+                id,
+                "suggestion_arrived",
+                serde_json::json!({
+                    "record_id": record_id, "hold_id": hold,
+                }),
+            )?;
             if let Some(hold) = hold {
-                crate::holds::log(db, now_ms, "system", hold, "hold_joined", serde_json::json!({
-                    "record_id": record_id, "pickup_point": point, "suggestion": id,
-                }))?;
+                crate::holds::log(
+                    db,
+                    now_ms,
+                    "system",
+                    hold,
+                    "hold_joined",
+                    serde_json::json!({
+                        "record_id": record_id, "pickup_point": point, "suggestion": id,
+                    }),
+                )?;
             }
             Ok(hold)
         });

@@ -54,7 +54,8 @@ pub struct SuggestionView {
     pub created_at_ms: i64,
 }
 
-pub(crate) const SQL_VIEW: &str = "SELECT s.id, s.reader_id, s.isbn13, s.title, s.author, s.subject, \
+pub(crate) const SQL_VIEW: &str =
+    "SELECT s.id, s.reader_id, s.isbn13, s.title, s.author, s.subject, \
        s.note, s.pickup_point, s.state, s.price_fen, s.decision_reason, s.decided_at_ms, \
        s.record_id, COALESCE(s.order_id, h.order_id) AS order_id, s.created_at_ms \
      FROM purchase_suggestions s LEFT JOIN holds h ON h.id = s.hold_id";
@@ -128,7 +129,10 @@ pub fn propose(
     borrowing::check(db, &reader, now_ms)?;
     let point = crate::orders::place::pickup_point(db, &proposal.point_code)?;
     if point.kind == PointKind::DeliveryCentre {
-        return Err(Error::invalid("point_code", "the delivery centre is not a pickup point"));
+        return Err(Error::invalid(
+            "point_code",
+            "the delivery centre is not a pickup point",
+        ));
     }
     if let Some(excluded) = proposal.subject.as_deref().and_then(|s| rules.excludes(s)) {
         return Err(Error::Conflict(format!(
@@ -184,9 +188,16 @@ pub fn propose(
             .map(|r| r.i64("id"))
             .transpose()?
             .ok_or_else(|| Error::Conflict("you suggested this book already".into()))?;
-        log(db, now_ms, &format!("reader:{reader_id}"), id, "suggestion_proposed", serde_json::json!({
-            "isbn13": proposal.isbn13, "title": proposal.title, "point": proposal.point_code,
-        }))?;
+        log(
+            db,
+            now_ms,
+            &format!("reader:{reader_id}"),
+            id,
+            "suggestion_proposed",
+            serde_json::json!({
+                "isbn13": proposal.isbn13, "title": proposal.title, "point": proposal.point_code,
+            }),
+        )?;
         Ok(id)
     })?;
     get(db, id)

@@ -10,7 +10,10 @@ use crate::{Error, Result};
 
 /// Suggestions in `state`, oldest first (what a librarian works through).
 pub fn list(db: &dyn Db, state: SuggestionState) -> Result<Vec<SuggestionView>> {
-    let sql = format!("{} WHERE s.state = $1 ORDER BY s.id LIMIT 200", super::SQL_VIEW);
+    let sql = format!(
+        "{} WHERE s.state = $1 ORDER BY s.id LIMIT 200",
+        super::SQL_VIEW
+    );
     let rows = db.query(&sql, &[state.as_str().into()])?;
     rows.iter().map(|row| super::from_row(&row)).collect()
 }
@@ -66,7 +69,14 @@ pub fn approve(
                 crate::alipay::yuan(price_fen)
             )));
         }
-        decided(db, staff, &current, to, serde_json::json!({ "price_fen": price_fen }), now_ms)
+        decided(
+            db,
+            staff,
+            &current,
+            to,
+            serde_json::json!({ "price_fen": price_fen }),
+            now_ms,
+        )
     })?;
     get(db, id)
 }
@@ -81,7 +91,10 @@ pub fn decline(
 ) -> Result<SuggestionView> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(Error::invalid("reason", "1 to 200 characters, for the reader"));
+        return Err(Error::invalid(
+            "reason",
+            "1 to 200 characters, for the reader",
+        ));
     }
     let current = get(db, id)?;
     let to = current.state.next(SuggestionStep::Decline)?;
@@ -100,7 +113,14 @@ pub fn decline(
         if changed == 0 {
             get(db, id)?.state.next(SuggestionStep::Decline)?;
         }
-        decided(db, staff, &current, to, serde_json::json!({ "reason": reason }), now_ms)
+        decided(
+            db,
+            staff,
+            &current,
+            to,
+            serde_json::json!({ "reason": reason }),
+            now_ms,
+        )
     })?;
     get(db, id)
 }
@@ -118,7 +138,14 @@ fn decided(
         SuggestionState::Approved => "suggestion_approved",
         _ => "suggestion_declined",
     };
-    log(db, now_ms, &staff.actor(), suggestion.id, event, detail.clone())?;
+    log(
+        db,
+        now_ms,
+        &staff.actor(),
+        suggestion.id,
+        event,
+        detail.clone(),
+    )?;
     let mut payload = detail;
     payload["state"] = to.as_str().into();
     payload["title"] = suggestion.title.clone().into();

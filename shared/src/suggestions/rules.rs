@@ -109,7 +109,13 @@ mod tests {
             Ok((name == "suggestion_monthly_limit").then(|| "many".to_string()))
         })
         .unwrap_err();
-        assert!(matches!(error, Error::Config { name: "suggestion_monthly_limit", .. }));
+        assert!(matches!(
+            error,
+            Error::Config {
+                name: "suggestion_monthly_limit",
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -96,8 +96,14 @@ mod tests {
     #[test]
     fn only_a_proposed_suggestion_is_decided() {
         use SuggestionState as S;
-        assert_eq!(S::Proposed.next(SuggestionStep::Approve).unwrap(), S::Approved);
-        assert_eq!(S::Proposed.next(SuggestionStep::Decline).unwrap(), S::Rejected);
+        assert_eq!(
+            S::Proposed.next(SuggestionStep::Approve).unwrap(),
+            S::Approved
+        );
+        assert_eq!(
+            S::Proposed.next(SuggestionStep::Decline).unwrap(),
+            S::Rejected
+        );
         for from in [S::Approved, S::Rejected, S::Ordered, S::Arrived] {
             assert!(from.next(SuggestionStep::Approve).is_err(), "{from:?}");
             assert!(from.next(SuggestionStep::Decline).is_err(), "{from:?}");
@@ -107,7 +113,10 @@ mod tests {
     #[test]
     fn a_bought_suggestion_arrives_once() {
         use SuggestionState as S;
-        assert_eq!(S::Approved.next(SuggestionStep::Arrive).unwrap(), S::Arrived);
+        assert_eq!(
+            S::Approved.next(SuggestionStep::Arrive).unwrap(),
+            S::Arrived
+        );
         assert_eq!(S::Ordered.next(SuggestionStep::Arrive).unwrap(), S::Arrived);
         for from in [S::Proposed, S::Rejected, S::Arrived] {
             assert!(from.next(SuggestionStep::Arrive).is_err(), "{from:?}");

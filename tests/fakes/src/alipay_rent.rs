@@ -38,10 +38,9 @@ impl RentBook {
     /// (a business failure has `code` 40004), or `None` for another method.
     pub fn answer(&mut self, method: &str, biz: &serde_json::Value) -> Option<serde_json::Value> {
         let text = |name: &str| biz[name].as_str().unwrap_or_default().to_string();
-        let failed = |sub_code: &str, message: &str| {
-            serde_json::json!({"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": message})
-        };
-        if method.starts_with("zhima.merchant.order.rent.") && text("product_code") != PRODUCT_RENT {
+        let failed = |sub_code: &str, message: &str| serde_json::json!({"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": message});
+        if method.starts_with("zhima.merchant.order.rent.") && text("product_code") != PRODUCT_RENT
+        {
             return Some(failed("PRODUCT_CODE_ERROR", "产品码错误"));
         }
         let member = match method {
