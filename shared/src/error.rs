@@ -43,6 +43,15 @@ pub enum Error {
     /// Occurs when the caller is known but may not do this. 403.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// Occurs when a reader who owes compensation for a lost or damaged
+    /// book asks to borrow (an order, a hold): they pay first. 403.
+    #[error(
+        "{amount_yuan} yuan of compensation is unpaid: pay it first (GET /api/me/compensations)"
+    )]
+    CompensationUnpaid {
+        /// What is owed, in yuan ("70.00").
+        amount_yuan: String,
+    },
     /// Occurs when a request is well formed but clashes with what is stored:
     /// an identity already tied to another reader, a transition the current
     /// state does not allow, a resource already taken. 409.

@@ -11,6 +11,7 @@ pub mod alipay;
 pub mod auth;
 pub mod card;
 pub mod catalogue;
+pub mod compensation;
 pub mod credit;
 pub mod db;
 pub mod demo;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod geo;
 pub mod health;
+pub mod holds;
 pub mod jobs;
 pub mod kv;
 pub mod loans;
@@ -32,9 +34,11 @@ pub mod readers;
 pub mod reply;
 pub mod request;
 pub mod search;
+pub mod sesame_orders;
 pub mod session;
 pub mod site;
 pub mod staff;
+pub mod suggestions;
 pub mod wechat;
 
 #[cfg(feature = "spin")]

@@ -85,6 +85,9 @@ fn classify(error: &Error) -> (u16, &'static str, &'static str, bool) {
         Error::MethodNotAllowed { .. } => (405, "method-not-allowed", "Method not allowed", false),
         Error::Unauthenticated => (401, "unauthenticated", "Authentication required", false),
         Error::Forbidden(_) => (403, "forbidden", "Forbidden", false),
+        Error::CompensationUnpaid { .. } => {
+            (403, "compensation-unpaid", "Compensation unpaid", false)
+        }
         Error::Conflict(_) => (409, "conflict", "Conflict", false),
         Error::DatabaseUnavailable(_) => {
             (503, "database-unavailable", "Database unavailable", true)

@@ -5,6 +5,7 @@
 
 mod handlers;
 mod notices;
+mod private;
 
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -59,6 +60,22 @@ fn route(request: &Request) -> Result<Reply> {
             request.allow(&[Method::GET])?;
             handlers::authorize(request)?;
             notices::list(request)
+        }
+        "/admin/jobs/sync-sesame" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            let batch = request.parse_param::<u32>("batch", "a whole number")?;
+            // Up to four gateway calls per row, each bounded by the timeout.
+            let timeout_ms = (4
+                * wangjie_shared::spin::config::number("provider_timeout_ms", 3000)?
+                * u64::from(batch.unwrap_or(100).clamp(1, 100))
+                + 5000)
+                .min(600_000);
+            let url = match batch {
+                Some(n) => format!("http://credit.spin.internal/sesame-orders/sync?batch={n}"),
+                None => "http://credit.spin.internal/sesame-orders/sync".to_string(),
+            };
+            private::forward("POST", &url, timeout_ms)
         }
         "/admin/jobs/expire-payments" => {
             request.allow(&[Method::POST])?;

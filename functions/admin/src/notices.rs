@@ -1,11 +1,9 @@
 //! The operator's way to the private `notifications` component: send due
 //! notices now, and read a reader's notices with every attempt.
 
-use wangjie_shared::problem;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::config;
-use wangjie_shared::spin::outbound::{self, Call};
 use wangjie_shared::{Error, Result};
 
 const NOTIFICATIONS: &str = "http://notifications.spin.internal";
@@ -13,28 +11,7 @@ const NOTIFICATIONS: &str = "http://notifications.spin.internal";
 fn forward(method: &str, path: &str) -> Result<Reply> {
     // Each notice may try three providers, each bounded by the timeout.
     let timeout_ms = 3 * config::number("provider_timeout_ms", 3000)? + 5000;
-    let url = format!("{NOTIFICATIONS}{path}");
-    let answer = outbound::send(&Call {
-        method,
-        url: &url,
-        headers: Vec::new(),
-        body: &[],
-        timeout_ms,
-    })
-    .map_err(|reason| Error::Internal(anyhow::anyhow!("notifications component: {reason}")))?;
-    let problem = answer
-        .header("content-type")
-        .is_some_and(|t| t.starts_with(problem::CONTENT_TYPE));
-    Ok(Reply {
-        status: answer.status,
-        content_type: if problem {
-            problem::CONTENT_TYPE
-        } else {
-            "application/json"
-        },
-        headers: Vec::new(),
-        body: answer.body,
-    })
+    crate::private::forward(method, &format!("{NOTIFICATIONS}{path}"), timeout_ms)
 }
 
 /// `POST /admin/jobs/send-notices?batch=N`.

@@ -7,6 +7,7 @@ use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::search::index;
 use wangjie_shared::spin::{config, db};
+use wangjie_shared::suggestions;
 use wangjie_shared::{auth, now_ms, Error, Result};
 
 /// Lets only the operator's bearer token through.
@@ -38,8 +39,13 @@ pub fn import_batch(request: &Request) -> Result<Reply> {
     let parsed = catalogue::parse(format, &request.body, offsets)?;
     let db = db::connect()?;
     migrate::ensure_current(db.as_ref())?;
-    let summary = store::import(db.as_ref(), parsed, now_ms())?;
-    Ok(Reply::json(200, &summary))
+    let now = now_ms();
+    let summary = store::import(db.as_ref(), parsed, now)?;
+    // A bought book that readers suggested becomes its proposer's order.
+    let arrived = suggestions::arrive::arrive_imported(db.as_ref(), now)?;
+    let mut answer = serde_json::to_value(&summary).map_err(anyhow::Error::from)?;
+    answer["suggestions_arrived"] = arrived.into();
+    Ok(Reply::json(200, &answer))
 }
 
 /// Records re-keyed per reindex request unless `limit` says otherwise: a

@@ -1,11 +1,13 @@
 //! The `credit` component: asks a reader's credit provider for their
 //! standing, decides under the library's policy, caches the decision in the
-//! key-value store and records it. Private (`credit.spin.internal`): only
+//! key-value store and records it; sends what Sesame credit-borrowing orders
+//! owe (`/sesame-orders/sync`). Private (`credit.spin.internal`): only
 //! other components call it, with a reader id they authenticated.
 #![warn(missing_docs)]
 
 mod cache;
 mod handlers;
+mod sesame_orders;
 
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -26,6 +28,10 @@ fn route(request: &Request) -> Result<Reply> {
         "/decisions" => {
             request.allow(&[Method::POST])?;
             handlers::decide(request)
+        }
+        "/sesame-orders/sync" => {
+            request.allow(&[Method::POST])?;
+            sesame_orders::sync(request)
         }
         _ => Err(Error::NotFound { what: "route" }),
     }

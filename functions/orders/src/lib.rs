@@ -1,11 +1,13 @@
 //! The `orders` component: readers place, follow and cancel their orders;
 //! staff run the fulfilment line for their own point (pick list,
 //! scan-to-pick, not on shelf, packing, dispatch, arrival, hand-over,
-//! delivery at the door).
+//! delivery at the door, returns, damaged copies) and decide purchase
+//! suggestions.
 #![warn(missing_docs)]
 
 mod reader;
 mod staff;
+mod suggestions;
 
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -57,6 +59,18 @@ fn route(request: &Request) -> Result<Reply> {
         ["staff", "picks"] => {
             request.allow(&[Method::POST])?;
             staff::pick(request)
+        }
+        ["staff", "suggestions"] => {
+            request.allow(&[Method::GET])?;
+            suggestions::list(request)
+        }
+        ["staff", "suggestions", suggestion, step] => {
+            request.allow(&[Method::POST])?;
+            suggestions::decide(request, suggestion, step)
+        }
+        ["staff", "copies", barcode, "damaged"] => {
+            request.allow(&[Method::POST])?;
+            staff::mark_damaged(request, barcode)
         }
         ["staff", "lines", line, "missing"] => {
             request.allow(&[Method::POST])?;

@@ -1,6 +1,7 @@
 //! The staff's side, always for their own point.
 
 use serde::Deserialize;
+use wangjie_shared::compensation::{self, CompensationRules};
 use wangjie_shared::loans;
 use wangjie_shared::orders::worklist::{self, Stage};
 use wangjie_shared::orders::{delivery, fulfil};
@@ -166,4 +167,19 @@ pub fn step(request: &Request, order: i64, step: &str) -> Result<Reply> {
 /// How long a loan runs once the reader has the books.
 fn loan_ms() -> Result<i64> {
     Ok(config::number("loan_period_ms", 30 * 24 * 60 * 60 * 1000)? as i64)
+}
+
+/// `POST /api/staff/copies/{barcode}/damaged`: a copy returned here is
+/// damaged; its last reader owes for it, the copy is withdrawn. 201 with
+/// the compensation opened, 200 when it was opened already.
+pub fn mark_damaged(request: &Request, barcode: &str) -> Result<Reply> {
+    let db = db::connect()?;
+    let staff = signed_in(request, db.as_ref())?;
+    let rules = CompensationRules::from_settings(config::optional)?;
+    let (opened, reader_id, first) =
+        compensation::mark_damaged(db.as_ref(), &staff, barcode, rules, now_ms())?;
+    Ok(Reply::json(
+        if first { 201 } else { 200 },
+        &serde_json::json!({ "compensation": opened, "reader_id": reader_id }),
+    ))
 }

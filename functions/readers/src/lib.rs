@@ -1,12 +1,16 @@
 //! The `readers` component: sign-in through Alipay or WeChat, the signed-in
 //! reader's own record, credit checks (through the private `credit`
-//! component), the virtual card and the deposit. Every `/api/me` route acts
+//! component), the virtual card, the deposit, holds, compensation for
+//! lost books and purchase suggestions. Every `/api/me` route acts
 //! on the reader the session token names and no other.
 #![warn(missing_docs)]
 
+mod compensation;
 mod deposit;
+mod holds;
 mod me;
 mod session;
+mod suggestions;
 
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -72,6 +76,42 @@ fn route(request: &Request) -> Result<Reply> {
         ["me", "notices"] => {
             request.allow(&[Method::GET])?;
             me::notices(request)
+        }
+        ["me", "holds"] => {
+            request.allow(&[Method::GET, Method::POST])?;
+            if request.method == Method::POST {
+                holds::join(request)
+            } else {
+                holds::list(request)
+            }
+        }
+        ["me", "holds", id] => {
+            request.allow(&[Method::GET, Method::DELETE])?;
+            if request.method == Method::DELETE {
+                holds::cancel(request, id)
+            } else {
+                holds::show(request, id)
+            }
+        }
+        ["me", "loans", id, "lost"] => {
+            request.allow(&[Method::POST])?;
+            compensation::declare_lost(request, id)
+        }
+        ["me", "compensations"] => {
+            request.allow(&[Method::GET])?;
+            compensation::list(request)
+        }
+        ["me", "compensations", id, "pay"] => {
+            request.allow(&[Method::POST])?;
+            compensation::pay(request, id)
+        }
+        ["me", "suggestions"] => {
+            request.allow(&[Method::GET, Method::POST])?;
+            if request.method == Method::POST {
+                suggestions::propose(request)
+            } else {
+                suggestions::list(request)
+            }
         }
         ["me", "card"] => {
             request.allow(&[Method::POST])?;

@@ -4,6 +4,7 @@
 
 use wangjie_shared::alipay::notify::{self, Notification, ACK};
 use wangjie_shared::alipay::verify_notification;
+use wangjie_shared::compensation;
 use wangjie_shared::credit::CreditPolicy;
 use wangjie_shared::db::{in_transaction, Db};
 use wangjie_shared::orders::payment;
@@ -46,6 +47,11 @@ fn apply(db: &dyn Db, notification: &Notification, now: i64) -> Result<()> {
         "deposit"
     } else if notification.out_trade_no.starts_with(payment::TRADE_PREFIX) {
         "order_fee"
+    } else if notification
+        .out_trade_no
+        .starts_with(compensation::TRADE_PREFIX)
+    {
+        "compensation"
     } else {
         return Err(Error::NotFound { what: "trade" });
     };
@@ -56,6 +62,15 @@ fn apply(db: &dyn Db, notification: &Notification, now: i64) -> Result<()> {
         payment::pay(
             db,
             &notification.out_trade_no,
+            &notification.total_amount,
+            now,
+        )?;
+    }
+    if outcome == "compensation" {
+        compensation::pay(
+            db,
+            &notification.out_trade_no,
+            &notification.trade_no,
             &notification.total_amount,
             now,
         )?;

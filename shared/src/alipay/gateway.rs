@@ -109,7 +109,7 @@ pub fn request_form(call: &GatewayCall, app_id: &str, now_ms: i64, key: &AppKey)
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in Beijing time, as the gateway wants it.
-fn beijing_time(now_ms: i64) -> Result<String> {
+pub fn beijing_time(now_ms: i64) -> Result<String> {
     let offset = chrono::FixedOffset::east_opt(8 * 3600)
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("bad UTC+8 offset")))?;
     let at = chrono::DateTime::from_timestamp_millis(now_ms)

@@ -24,6 +24,7 @@
 
 pub mod gateway;
 pub mod notify;
+pub mod rent;
 pub mod sign;
 #[cfg(test)]
 mod test_keys;

@@ -41,6 +41,8 @@ pub enum Job {
     LockersOffline,
     /// Expired raw credit scores cleared, old WeChat message ids pruned.
     Retention,
+    /// Sesame orders of loans late beyond the grace are owed a report.
+    SesameOverdue,
 }
 
 impl Job {
@@ -55,9 +57,11 @@ impl Job {
             "stats" => Job::Stats,
             "lockers_offline" => Job::LockersOffline,
             "retention" => Job::Retention,
+            "sesame_overdue" => Job::SesameOverdue,
             _ => return Err(Error::invalid(
                 "job",
-                "one of all, due_soon, overdue, pickup_expiry, suspensions, stats, lockers_offline, retention",
+                "one of all, due_soon, overdue, pickup_expiry, suspensions, stats, lockers_offline, \
+                 retention, sesame_overdue",
             )),
         })
     }
@@ -80,6 +84,8 @@ pub struct Settings {
     pub batch: i64,
     /// Milliseconds without a heartbeat after which a locker is offline.
     pub locker_offline_after_ms: i64,
+    /// How long after its due date a Sesame loan still out is reported (3 days).
+    pub sesame_overdue_grace_ms: i64,
 }
 
 impl Default for Settings {
@@ -90,6 +96,7 @@ impl Default for Settings {
             suspend_after_overdue_days: 30,
             batch: 1000,
             locker_offline_after_ms: 3 * i64::from(crate::locker::store::NEXT_HEARTBEAT_S) * 1000,
+            sesame_overdue_grace_ms: 3 * DAY_MS,
         }
     }
 }
@@ -143,6 +150,10 @@ pub fn settings_from_variables() -> Result<Settings> {
             "locker_offline_after_ms",
             defaults.locker_offline_after_ms,
         )?,
+        sesame_overdue_grace_ms: whole(
+            "sesame_overdue_grace_ms",
+            defaults.sesame_overdue_grace_ms,
+        )?,
     })
 }
 
@@ -165,6 +176,9 @@ pub struct Report {
     pub scores_cleared: u64,
     /// WeChat message ids pruned.
     pub wechat_messages_pruned: u64,
+    /// Sesame orders of late loans now owed a report (sent by the `credit`
+    /// component, `POST /admin/jobs/sync-sesame`).
+    pub sesame_late: u64,
 }
 
 /// Runs `job` (or all of them) at `now_ms`. The key-value store is where
@@ -191,6 +205,14 @@ pub fn run(db: &dyn Db, kv: &dyn Kv, job: Job, settings: &Settings, now_ms: i64)
         (report.scores_cleared, report.wechat_messages_pruned) =
             retention::clear(db, settings.batch, now_ms)?;
     }
+    if job.includes(Job::SesameOverdue) {
+        report.sesame_late = crate::sesame_orders::mark_late(
+            db,
+            settings.sesame_overdue_grace_ms,
+            settings.batch,
+            now_ms,
+        )?;
+    }
     if job.includes(Job::Stats) {
         report.stats_days = stats::roll_up(db, now_ms)?;
     }
@@ -200,7 +222,7 @@ pub fn run(db: &dyn Db, kv: &dyn Kv, job: Job, settings: &Settings, now_ms: i64)
 /// Queues a notice about a `subject_kind`/`subject_id` for a reader, once
 /// per `dedup_key`, on the reader's channel of first choice. `true` when
 /// it was queued now.
-fn notice(
+pub(crate) fn notice(
     db: &dyn Db,
     at_ms: i64,
     reader_id: i64,

@@ -9,6 +9,9 @@
 //! transaction, and the cell is no longer held for the order. The cell
 //! turns empty when the locker reports it so, after the courier took the
 //! copy.
+//!
+//! A copy not collected passes to the next reader waiting for its title
+//! ([`crate::holds::serve`]), once the order's transaction committed.
 
 use crate::db::{in_transaction, Db};
 use crate::kv::Kv;
@@ -62,7 +65,16 @@ fn expire_one(db: &dyn Db, order: &Expiring, now_ms: i64) -> Result<bool> {
     let from = OrderState::AwaitingPickup;
     let transition = Transition::PickupDeadlinePassed;
     from.next(transition)?;
-    in_transaction(db, |db| {
+    let lines = db.query(
+        "SELECT copy_barcode FROM order_lines WHERE order_id = $1 AND state IN ('promised', 'picked') \
+         AND copy_barcode IS NOT NULL",
+        &[order.id.into()],
+    )?;
+    let barcodes = lines
+        .iter()
+        .map(|row| Ok(row.text("copy_barcode")?.to_string()))
+        .collect::<Result<Vec<String>>>()?;
+    let expired = in_transaction(db, |db| {
         let Some(to) = state::store(db, order.id, from, transition, now_ms)? else {
             return Ok(false);
         };
@@ -119,5 +131,11 @@ fn expire_one(db: &dyn Db, order: &Expiring, now_ms: i64) -> Result<bool> {
             serde_json::json!({ "order_id": order.id, "state": to.as_str() }),
         )?;
         Ok(true)
-    })
+    })?;
+    if expired {
+        for barcode in &barcodes {
+            crate::holds::serve::serve(db, barcode, "cron:jobs", now_ms)?;
+        }
+    }
+    Ok(expired)
 }

@@ -2,7 +2,8 @@
 //! counter, at any point. Its open loan closes; at its home branch it goes
 //! straight back on the shelf, elsewhere it travels home (`in_transit`,
 //! standing at the point that took it), and at home a copy in transit is
-//! received back on the shelf.
+//! received back on the shelf. A copy that came back is then offered to
+//! its title's holds queue ([`crate::holds::serve`]).
 
 use crate::db::Db;
 use crate::Result;
@@ -15,10 +16,14 @@ pub struct CheckedIn {
     pub barcode: String,
     /// The loan it closed, if one was open.
     pub loan_id: Option<i64>,
-    /// The copy's status now: `on_shelf` (home) or `in_transit`.
+    /// The copy's status now: `on_shelf` (home), `in_transit`, or
+    /// `promised` when a hold took it.
     pub status: String,
     /// Its home branch.
     pub home_point: String,
+    /// The hold it was given to, if a reader was waiting for its title
+    /// (the copy is then `promised` to that hold's order).
+    pub hold: Option<crate::holds::serve::Served>,
 }
 
 /// Checks copy `barcode` in at `point`, `actor` doing it. `Ok(None)` when
@@ -37,6 +42,9 @@ pub fn check_in(
         &[now_ms.into(), point.into(), barcode.into()],
     )?;
     let loan = loans.first();
+    if let Some(row) = &loan {
+        crate::sesame_orders::loan_closed(db, row.i64("id")?, now_ms)?;
+    }
     let copies = db.query(
         "UPDATE copies SET \
            status = CASE WHEN home_point = $1 THEN 'on_shelf' ELSE 'in_transit' END, \
@@ -53,11 +61,12 @@ pub fn check_in(
     let Some(copy) = copies.first() else {
         return Ok(None);
     };
-    let checked = CheckedIn {
+    let mut checked = CheckedIn {
         barcode: barcode.to_string(),
         loan_id: loan.as_ref().map(|l| l.i64("id")).transpose()?,
         status: copy.text("status")?.to_string(),
         home_point: copy.text("home_point")?.to_string(),
+        hold: None,
     };
     let (subject_kind, subject_id, event) = match (&loan, checked.loan_id) {
         (Some(_), Some(id)) => ("loan", id.to_string(), "loan_returned"),
@@ -77,5 +86,9 @@ pub fn check_in(
             }),
         },
     )?;
+    checked.hold = crate::holds::serve::serve(db, barcode, actor, now_ms)?;
+    if checked.hold.is_some() {
+        checked.status = "promised".into();
+    }
     Ok(Some(checked))
 }

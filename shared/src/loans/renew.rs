@@ -55,6 +55,7 @@ pub fn renew(
             detail: serde_json::json!({ "due_at_ms_at_least": new_due }),
         },
     )?;
+    crate::sesame_orders::loan_renewed(db, loan_id, now_ms)?;
     open_loans(db, reader_id, now_ms)?
         .into_iter()
         .find(|loan| loan.id == loan_id)

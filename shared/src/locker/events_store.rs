@@ -356,6 +356,7 @@ fn onsite_borrow(
         "INSERT INTO loans (copy_barcode, reader_id, started_at_ms, due_at_ms) VALUES ($1, $2, $3, $4)",
         &[barcode.into(), reader_id.into(), now.into(), (now + s.loan_period_ms).into()],
     )?;
+    crate::sesame_orders::open_for_loans(db, reader_id, now)?;
     crate::events::append(
         db,
         now,

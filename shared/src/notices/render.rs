@@ -46,6 +46,8 @@ fn order_state_words(state: &str) -> &'static str {
         "picked_up" => "已取书",
         "awaiting_pickup" => "待取书",
         "in_transit" => "配送中",
+        // An order made for a hold: the copy the reader waited for came back.
+        "picking" => "已为您留书，正在备书",
         _ => "状态已更新",
     }
 }
@@ -125,6 +127,28 @@ pub fn render(
                 ("phrase3", thing(&status)),
             ];
             ("pages/loans/index".to_string(), fields, text)
+        }
+        "suggestion_decided" => {
+            let title = text_of("title");
+            let title = if title.is_empty() {
+                "荐购图书".to_string()
+            } else {
+                title
+            };
+            let (words, text) = if text_of("state") == "approved" {
+                (
+                    "已通过",
+                    format!("【网借】您荐购的《{title}》已通过审核，到馆编目后将自动为您借阅。"),
+                )
+            } else {
+                let reason = text_of("reason");
+                (
+                    "未通过",
+                    format!("【网借】很抱歉，您荐购的《{title}》未通过审核：{reason}。"),
+                )
+            };
+            let fields = vec![("thing1", thing(&title)), ("phrase2", thing(words))];
+            ("pages/suggestions/index".to_string(), fields, text)
         }
         "line_unfilled" => {
             let title = text_of("title");

@@ -1,6 +1,7 @@
 //! Closing an order before it reaches the reader: cancelled by the reader
 //! or staff, or expired unpaid. Its open lines are cancelled and their
-//! copies go back on the shelf where they were picked.
+//! copies go back on the shelf where they were picked, and from there to
+//! their title's holds queue, if anyone waits.
 
 use super::log;
 use super::state::{self, OrderState, Transition};
@@ -40,7 +41,7 @@ pub fn close(
     let order = view::get(db, order_id)?;
     let from = OrderState::parse(&order.state)?;
     from.next(transition)?;
-    in_transaction(db, |db| {
+    let closed = in_transaction(db, |db| {
         let Some(to) = state::store(db, order_id, from, transition, now_ms)? else {
             return Ok(false);
         };
@@ -84,5 +85,17 @@ pub fn close(
             serde_json::json!({ "order_id": order_id, "state": to.as_str() }),
         )?;
         Ok(true)
-    })
+    })?;
+    if closed {
+        for line in order
+            .lines
+            .iter()
+            .filter(|l| l.state == "promised" || l.state == "picked")
+        {
+            if let Some(barcode) = &line.copy_barcode {
+                crate::holds::serve::serve(db, barcode, actor, now_ms)?;
+            }
+        }
+    }
+    Ok(closed)
 }

@@ -251,6 +251,7 @@ fn start_loans(
              SELECT copy_barcode, $1, id, $2, $3 FROM order_lines WHERE order_id = $4 AND state = 'picked'",
             &[order.reader_id.into(), now_ms.into(), (now_ms + loan_ms).into(), order_id.into()],
         )?;
+        crate::sesame_orders::open_for_loans(db, order.reader_id, now_ms)?;
         db.execute(
             "UPDATE copies SET status = 'on_loan', current_point = NULL, updated_at_ms = $1 \
              WHERE barcode IN (SELECT copy_barcode FROM order_lines WHERE order_id = $2 AND state = 'picked')",

@@ -152,7 +152,7 @@ fn origin_at(db: &dyn Db, target: &ServicePoint) -> Result<Origin> {
     })
 }
 
-fn pickup_point(db: &dyn Db, code: &str) -> Result<ServicePoint> {
+pub(crate) fn pickup_point(db: &dyn Db, code: &str) -> Result<ServicePoint> {
     point::find_point(db, code)?.ok_or(Error::NotFound {
         what: "service point",
     })
@@ -174,30 +174,17 @@ fn check(
     placement: &Placement,
     now_ms: i64,
 ) -> Result<Option<ServicePoint>> {
-    if !reader.may_borrow(now_ms) {
-        return Err(Error::Forbidden(
-            "borrowing needs a credit check at the threshold or a paid deposit (POST /api/me/credit)".into(),
-        ));
-    }
+    crate::readers::borrowing::check(db, reader, now_ms)?;
     if let Fulfilment::Door { .. } = placement.fulfilment {
-        let trusted = reader.credit_valid_until_ms.is_some_and(|t| now_ms < t);
-        if !(trusted && reader.standing == Some(StandingName::SesameDepositFree)) {
+        if !(reader.deposit_free(now_ms)
+            && reader.standing == Some(StandingName::SesameDepositFree))
+        {
             return Err(Error::Forbidden(
                 "door delivery needs Sesame credit at the threshold".into(),
             ));
         }
     }
-    let held = db.query(
-        "SELECT (SELECT COUNT(*) FROM loans WHERE reader_id = $1 AND returned_at_ms IS NULL) \
-           + (SELECT COUNT(*) FROM order_lines l JOIN orders o ON o.id = l.order_id \
-              WHERE o.reader_id = $1 AND l.state IN ('waiting', 'promised', 'picked')) AS n",
-        &[reader.id.into()],
-    )?;
-    let held = held
-        .first()
-        .map(|row| row.i64("n"))
-        .transpose()?
-        .unwrap_or(0);
+    let held = crate::readers::borrowing::held(db, reader.id)?;
     let wanted = placement.record_ids.len() as i64;
     if held + wanted > reader.loan_quota {
         return Err(Error::Conflict(format!(
@@ -218,7 +205,7 @@ fn check(
 
 /// Whether a pickup point can take an order now: not the delivery centre,
 /// open on some day, and for a locker, online with a free cell.
-fn can_take(db: &dyn Db, point: &ServicePoint) -> Result<()> {
+pub(crate) fn can_take(db: &dyn Db, point: &ServicePoint) -> Result<()> {
     if point.kind == PointKind::DeliveryCentre {
         return Err(Error::invalid(
             "point_code",
@@ -413,7 +400,7 @@ fn no_copy(db: &dyn Db, record_id: i64) -> Error {
     match title {
         None => Error::NotFound { what: "record" },
         Some(title) => Error::Conflict(format!(
-            "no copy of «{title}» is on a shelf to lend now; try again later or suggest a purchase"
+            "no copy of «{title}» is on a shelf to lend now; join its queue (POST /api/me/holds) or suggest a purchase"
         )),
     }
 }

@@ -14,8 +14,10 @@
 //!   ([`deposit`]).
 //! - On the web, a reader signs in through the providers' *authorize*
 //!   pages ([`authorize`]) and reads their own *notices* ([`notices`]).
+//! - Whether a reader may take one more book now is [`borrowing::check`].
 
 pub mod authorize;
+pub mod borrowing;
 pub mod deposit;
 pub mod notices;
 pub mod standing;

@@ -61,16 +61,25 @@ pub struct Reader {
     pub deposit_paid_at_ms: Option<i64>,
     /// `active`, `suspended` or `blocked`.
     pub status: String,
+    /// Since when a Sesame overdue of the reader's is reported and not
+    /// settled: no deposit-free lending meanwhile (docs/credit.md).
+    pub sesame_overdue_since_ms: Option<i64>,
 }
 
 impl Reader {
     /// Whether the reader may borrow without paying anything first, at
     /// `now_ms`: a trusted deposit-free standing, or a paid deposit.
     pub fn may_borrow(&self, now_ms: i64) -> bool {
+        self.status == "active" && (self.deposit_paid_at_ms.is_some() || self.deposit_free(now_ms))
+    }
+
+    /// Whether the reader lends without a deposit at `now_ms`: a trusted
+    /// deposit-free standing, and no reported Sesame overdue unsettled.
+    pub fn deposit_free(&self, now_ms: i64) -> bool {
         let trusted = self.credit_valid_until_ms.is_some_and(|t| now_ms < t);
-        self.status == "active"
-            && (self.deposit_paid_at_ms.is_some()
-                || (trusted && self.standing.is_some_and(StandingName::is_deposit_free)))
+        trusted
+            && self.standing.is_some_and(StandingName::is_deposit_free)
+            && self.sesame_overdue_since_ms.is_none()
     }
 
     fn from_row(row: &Row<'_>) -> Result<Self> {
@@ -89,12 +98,14 @@ impl Reader {
             loan_quota: row.i64("loan_quota")?,
             deposit_paid_at_ms: row.opt_i64("deposit_paid_at_ms")?,
             status: row.text("status")?.to_string(),
+            sesame_overdue_since_ms: row.opt_i64("sesame_overdue_since_ms")?,
         })
     }
 }
 
 const COLUMNS: &str = "id, display_name, alipay_user_id, wechat_openid, card_number, standing, \
-     credit_source, credit_valid_until_ms, loan_quota, deposit_paid_at_ms, status";
+     credit_source, credit_valid_until_ms, loan_quota, deposit_paid_at_ms, status, \
+     sesame_overdue_since_ms";
 
 /// The reader `id`, or `NotFound`.
 pub fn get(db: &dyn Db, id: i64) -> Result<Reader> {

@@ -122,6 +122,13 @@ impl Alipay {
             .map_err(|failure| failure.into_error(provider))
     }
 
+    /// Makes one Sesame credit-borrowing call (`alipay::rent`) and gives
+    /// its verified response member; failures are Sesame's
+    /// (`credit-unavailable`).
+    pub fn rent(&self, call: &GatewayCall, now_ms: i64) -> Result<serde_json::Value> {
+        self.call(call, "sesame", now_ms)
+    }
+
     /// Exchanges a mini-program `auth_code` for the Alipay user; `provider`
     /// is "alipay" for a sign-in, "sesame" when it is the first step of a
     /// credit check, and names the failure.

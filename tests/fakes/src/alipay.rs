@@ -1,5 +1,6 @@
-//! Alipay's open-platform gateway (`POST /gateway.do`) for sign-in and
-//! Sesame, and the signer of asynchronous notifications.
+//! Alipay's open-platform gateway (`POST /gateway.do`) for sign-in,
+//! Sesame (scores and credit-borrowing orders, [`crate::alipay_rent`]) and
+//! template messages, and the signer of asynchronous notifications.
 //!
 //! Keys play the roles Alipay's do, through the app's own key types: the
 //! fake verifies our requests with our public key (parsed as the
@@ -29,6 +30,7 @@ struct State {
     calls: HashMap<String, usize>,
     template_messages: Vec<serde_json::Value>,
     template_error: Option<String>,
+    rent: crate::alipay_rent::RentBook,
 }
 
 /// The fake gateway.
@@ -107,6 +109,11 @@ impl FakeAlipay {
     /// `USER_TEMPLATE_ILLEGAL`), or accept them again with `None`.
     pub fn set_template_error(&self, sub_code: Option<&str>) {
         self.state().template_error = sub_code.map(str::to_string);
+    }
+
+    /// The Sesame credit-borrowing order created for `out_order_no`.
+    pub fn rent_order(&self, out_order_no: &str) -> Option<crate::alipay_rent::RentOrder> {
+        self.state().rent.get(out_order_no)
     }
 
     /// A notification's form body as Alipay posts it: `params` plus
@@ -273,6 +280,13 @@ fn gateway(
                 &response_name,
             )
         }
-        _ => error("40004", "isv.invalid-method", "不存在的方法名"),
+        _ => {
+            let biz: serde_json::Value =
+                serde_json::from_str(get("biz_content")).unwrap_or_default();
+            match state.rent.answer(&method, &biz) {
+                Some(member) => answer(member, &response_name),
+                None => error("40004", "isv.invalid-method", "不存在的方法名"),
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod alipay;
 pub mod authorize;
+pub mod alipay_rent;
 pub mod keys;
 pub mod osmanthus;
 mod server;
