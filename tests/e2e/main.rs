@@ -19,6 +19,7 @@ mod lost;
 mod notices;
 mod orders;
 mod points;
+mod reader_app;
 mod readers;
 mod retries;
 mod search;
