@@ -55,6 +55,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_wechat_unionid"),
     migration!(13, "0013_search_postings"),
     migration!(14, "0014_search_ranked"),
+    migration!(15, "0015_staff_console"),
 ];
 
 /// The schema version this code needs.
