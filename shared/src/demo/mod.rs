@@ -29,6 +29,10 @@ use crate::{Error, Result};
 use fastrand::Rng;
 use serde::{Deserialize, Serialize};
 
+/// The password of every demo member of staff (their staff numbers are
+/// S0001, S0002, … in the order the demo makes them; docs/operations.md).
+pub const DEMO_STAFF_PASSWORD: &str = "wangjie-demo";
+
 /// The one seed of the demo library ("wangjie!" in ASCII).
 const SEED: u64 = 0x7761_6e67_6a69_6521;
 /// Most records a demo may have: enough to feel a province's load, few
