@@ -12,6 +12,7 @@
 
 mod catalogue;
 mod classics;
+pub mod history;
 mod load;
 mod places;
 mod points;
@@ -20,6 +21,7 @@ mod tables;
 mod words;
 
 pub use catalogue::{isbn13_check_digit, DemoCopy, DemoRecord};
+pub use history::{load_history, HistoryReport};
 pub use load::{load, DemoReport};
 pub use points::{DemoCell, DemoStaff, CELLS_PER_LOCKER, DELIVERY_CENTRE_CODE};
 pub use readers::{DemoLoan, DemoReader};
