@@ -1,10 +1,11 @@
 //! The `orders` component: readers place, follow and cancel their orders;
 //! staff run the fulfilment line for their own point (pick list,
 //! scan-to-pick, not on shelf, packing, dispatch, arrival, hand-over,
-//! delivery at the door).
+//! delivery at the door), and sign in to the staff console and out again.
 #![warn(missing_docs)]
 
 mod reader;
+mod session;
 mod staff;
 
 use http::Method;
@@ -45,6 +46,18 @@ fn route(request: &Request) -> Result<Reply> {
         ["orders", order, "cancel"] => {
             request.allow(&[Method::POST])?;
             reader::cancel(request, id(order, "an order")?)
+        }
+        ["staff", "session"] => {
+            request.allow(&[Method::POST, Method::DELETE])?;
+            if request.method == Method::POST {
+                session::sign_in(request)
+            } else {
+                session::sign_out(request)
+            }
+        }
+        ["staff", "me"] => {
+            request.allow(&[Method::GET])?;
+            session::me(request)
         }
         ["staff", "picklist"] => {
             request.allow(&[Method::GET])?;
