@@ -358,7 +358,7 @@ fn the_demo_staff_numbers_printed_for_sign_in_stay_put() {
         (s.home_point.as_str(), s.role)
     };
     assert_eq!(at("S0002"), ("B001", "librarian"));
-    assert_eq!(at("S0164"), (DELIVERY_CENTRE_CODE, "picker"));
-    assert_eq!(at("S0176"), (DELIVERY_CENTRE_CODE, "operator"));
+    assert_eq!(at("S0156"), (DELIVERY_CENTRE_CODE, "picker"));
+    assert_eq!(at("S0168"), (DELIVERY_CENTRE_CODE, "operator"));
     assert_eq!(at("S0001"), ("B001", "supervisor"));
 }
