@@ -181,6 +181,10 @@ on_both_backends!(
     operators_reach_the_admin_routes_and_librarians_do_not,
     |app| {
         app.load_demo(1, 0).await?.expect_ok()?;
+        // The numbers scripts/up prints for the demo's sign-in.
+        assert_eq!(demo_staff_no(app, "B001", "librarian").await?, "S0002");
+        assert_eq!(demo_staff_no(app, "DC01", "picker").await?, "S0156");
+        assert_eq!(demo_staff_no(app, "DC01", "operator").await?, "S0168");
         let operator = demo_token(app, "DC01", "operator").await?;
         let supervisor = demo_token(app, "DC01", "supervisor").await?;
         let librarian = demo_token(app, "B001", "librarian").await?;
@@ -244,7 +248,7 @@ on_both_backends!(the_dashboard_shows_the_demo_history_day_by_day, |app| {
     let loaded = app
         .admin(
             Method::POST,
-            "/admin/demo?records=300&readers=200&history_days=10&history_per_day=40",
+            "/admin/demo?records=300&readers=200&history_days=10&history_per_day=60",
         )
         .await?
         .expect_ok()?;
@@ -318,6 +322,30 @@ on_both_backends!(the_dashboard_shows_the_demo_history_day_by_day, |app| {
         .await?
         .expect_ok()?;
     assert_eq!(again.json["history"]["already_loaded"], true);
+    // Orders placed lately are still in flight, and staff can finish them:
+    // one waiting on a branch's hold shelf is handed over.
+    let waiting = app
+        .sql(
+            "SELECT CAST(id AS TEXT) || ' ' || pickup_point FROM orders \
+             WHERE state = 'awaiting_pickup' AND pickup_point LIKE 'B%' ORDER BY id LIMIT 1",
+        )
+        .await?;
+    let (order, point) = waiting
+        .split_once(' ')
+        .context("an order on a hold shelf")?;
+    let staff = app.staff_token(point).await?;
+    let handed = app
+        .send(
+            Method::POST,
+            &format!("/api/staff/orders/{order}/hand-over"),
+            Some(&staff),
+            Some(b"{}".to_vec()),
+        )
+        .await?;
+    assert_eq!(handed.status, 200, "{}", handed.json);
+    assert_eq!(handed.json["state"], "picked_up");
+    let in_transit = app.count("orders WHERE state = 'in_transit'").await?;
+    assert!(in_transit > 0);
     Ok(())
 });
 

@@ -4,12 +4,15 @@
 //! come from online orders (through Alipay, WeChat or the web, to
 //! branches, lockers, metro and partner points or the door), the rest are
 //! counter loans; loans run 3 to 30 days, and those whose return would lie
-//! in the future are still open (their copies on loan). Written once, in
-//! one transaction, then the roll-up computes every day's figures.
+//! in the future are still open (their copies on loan). Orders placed
+//! lately whose loan would start after now are still in flight: ready on
+//! the hold shelf of a branch or partner site (`awaiting_pickup`, the copy
+//! `on_hold` there, staff can hand it over), or on their way
+//! (`in_transit`). Written once, in one transaction, then the roll-up
+//! computes every day's figures.
 
-use super::load::Writer;
-use super::tables::Table;
-use crate::db::{in_transaction, Db, Value};
+use super::history_write::write;
+use crate::db::{in_transaction, Db};
 use crate::jobs::{stats, DAY_MS};
 use crate::{Error, Result};
 use fastrand::Rng;
@@ -25,7 +28,9 @@ pub const MAX_PER_DAY: u32 = 5_000;
 pub const DEFAULT_PER_DAY: u32 = 300;
 
 const HOUR_MS: i64 = 3_600_000;
-const LOAN_PERIOD_MS: i64 = 30 * DAY_MS;
+pub(super) const LOAN_PERIOD_MS: i64 = 30 * DAY_MS;
+/// How long a ready order waits on a hold shelf (`pickup_hold_ms`).
+pub(super) const HOLD_MS: i64 = 7 * DAY_MS;
 /// The marker event (subject `demo`/`history`) that says it was loaded.
 const SQL_FIND_MARKER: &str =
     "SELECT id FROM events WHERE subject_kind = 'demo' AND subject_id = 'history'";
@@ -69,8 +74,10 @@ pub struct PastOrder {
     pub point: Option<String>,
     /// When it was placed.
     pub created_at_ms: i64,
-    /// When it was ready at the point (never for the door).
+    /// When it was ready at the point (never for the door, never after now).
     pub ready_at_ms: Option<i64>,
+    /// For an order still in flight (no loan yet), its copy's index.
+    pub in_flight: Option<usize>,
 }
 
 /// A loan of the history.
@@ -102,9 +109,12 @@ pub fn generate(
         return (orders, loans);
     }
     let mut rng = Rng::with_seed(seed);
-    let mut open_copies = HashSet::new();
+    // Copies out on a loan still open or with an order in flight.
+    let mut taken = HashSet::new();
     let (_, today) = stats::beijing_day(now_ms);
-    for back in (0..i64::from(days)).rev() {
+    // Three days past today too: the loans of orders placed lately start
+    // after now, and those orders are still in flight.
+    for back in (-3..i64::from(days)).rev() {
         let start = today - back * DAY_MS;
         // Weekends are busier; every day a little different.
         let weekday = (start.div_euclid(DAY_MS) + 4) % 7; // 0 = Monday (1970-01-05 was one)
@@ -113,27 +123,50 @@ pub fn generate(
         for _ in 0..count {
             // Between 08:00 and 22:00, Beijing time.
             let started = start + 8 * HOUR_MS + rng.i64(0..14 * HOUR_MS);
-            if started >= now_ms - 10 * 60_000 {
+            let (reader, channel) = pools.readers[rng.usize(..pools.readers.len())];
+            let online = rng.f64() < 0.6;
+            let (point, latency, kind) = pickup(&mut rng, pools);
+            let wait = rng.i64(HOUR_MS..48 * HOUR_MS);
+            let created = started - latency - wait;
+            let channel = if rng.f64() < 0.1 { "web" } else { channel };
+            let back_at = started + rng.i64(3 * DAY_MS..LOAN_PERIOD_MS);
+            let mut copy = rng.usize(..pools.copies.len());
+            let in_flight = started >= now_ms - 10 * 60_000;
+            if in_flight && !(online && created < now_ms) {
                 continue;
             }
-            let (reader, channel) = pools.readers[rng.usize(..pools.readers.len())];
-            let copy = rng.usize(..pools.copies.len());
-            let order = (rng.f64() < 0.6).then(|| {
-                let (point, latency) = pickup(&mut rng, pools);
-                let wait = rng.i64(HOUR_MS..48 * HOUR_MS);
-                let created = started - latency - wait;
+            // A loan still open, or an order in flight, needs a copy of its own.
+            let mut own_copy = false;
+            if in_flight || back_at >= now_ms {
+                if let Some(free) = free_copy(&mut rng, pools, &taken) {
+                    (copy, own_copy) = (free, true);
+                    taken.insert(free);
+                } else if in_flight {
+                    continue;
+                }
+            }
+            let order = online.then(|| {
+                let ready = created + latency;
                 orders.push(PastOrder {
                     key: format!("demo-history-{}", orders.len()),
                     reader,
-                    channel: if rng.f64() < 0.1 { "web" } else { channel },
-                    ready_at_ms: point.as_ref().map(|_| created + latency),
-                    point,
+                    channel,
+                    // In flight, only a hold shelf's order can be ready: a
+                    // locker's would need a cell.
+                    ready_at_ms: (point.is_some()
+                        && ready < now_ms
+                        && (!in_flight || matches!(kind, "branch" | "partner")))
+                    .then_some(ready),
+                    point: point.clone(),
                     created_at_ms: created,
+                    in_flight: in_flight.then_some(copy),
                 });
                 orders.len() - 1
             });
-            let back_at = started + rng.i64(3 * DAY_MS..LOAN_PERIOD_MS);
-            let returned = if back_at < now_ms || !open_copies.insert(copy) {
+            if in_flight {
+                continue;
+            }
+            let returned = if !own_copy {
                 Some(
                     back_at
                         .min(now_ms - rng.i64(60_000..HOUR_MS))
@@ -154,8 +187,15 @@ pub fn generate(
     (orders, loans)
 }
 
-/// A pickup point (None: the door) and the time to ready it.
-fn pickup(rng: &mut Rng, pools: &Pools) -> (Option<String>, i64) {
+/// A copy no open loan or order in flight holds, if a few draws find one.
+fn free_copy(rng: &mut Rng, pools: &Pools, taken: &HashSet<usize>) -> Option<usize> {
+    (0..30)
+        .map(|_| rng.usize(..pools.copies.len()))
+        .find(|copy| !taken.contains(copy))
+}
+
+/// A pickup point (None: the door), the time to ready it and its kind.
+fn pickup(rng: &mut Rng, pools: &Pools) -> (Option<String>, i64, &'static str) {
     let roll = rng.f64();
     let kind = match roll {
         r if r < 0.40 => "self_service",
@@ -175,8 +215,8 @@ fn pickup(rng: &mut Rng, pools: &Pools) -> (Option<String>, i64) {
         .filter(|codes| !codes.is_empty())
         .map(|codes| codes[rng.usize(..codes.len())].clone());
     match (kind, point) {
-        ("door", _) | (_, None) => (None, latency),
-        (_, point) => (point, latency),
+        ("door", _) | (_, None) => (None, latency, "door"),
+        (_, point) => (point, latency, kind),
     }
 }
 
@@ -225,48 +265,6 @@ fn pools(db: &dyn Db) -> Result<Pools> {
     Ok(pools)
 }
 
-const ORDERS: Table = Table {
-    name: "orders",
-    columns: &[
-        "reader_id",
-        "fulfilment",
-        "pickup_point",
-        "delivery_address",
-        "fee_fen",
-        "state",
-        "idempotency_key",
-        "channel",
-        "paid_at_ms",
-        "ready_at_ms",
-        "created_at_ms",
-        "updated_at_ms",
-    ],
-};
-const LINES: Table = Table {
-    name: "order_lines",
-    columns: &[
-        "order_id",
-        "record_id",
-        "copy_barcode",
-        "state",
-        "pick_point",
-        "picked_at_ms",
-        "updated_at_ms",
-    ],
-};
-const LOANS: Table = Table {
-    name: "loans",
-    columns: &[
-        "copy_barcode",
-        "reader_id",
-        "order_line_id",
-        "started_at_ms",
-        "due_at_ms",
-        "returned_at_ms",
-        "return_point",
-    ],
-};
-
 /// Loads `days` days of about `per_day` loans each, once, then rolls the
 /// days up.
 pub fn load_history(db: &dyn Db, days: u32, per_day: u32, now_ms: i64) -> Result<HistoryReport> {
@@ -297,102 +295,6 @@ pub fn load_history(db: &dyn Db, days: u32, per_day: u32, now_ms: i64) -> Result
     let first = stats::beijing_day(now_ms).1 - (i64::from(days) - 1) * DAY_MS;
     report.days_rolled_up = stats::roll_up_since(db, first, now_ms)?.len() as u64;
     Ok(report)
-}
-
-fn write(
-    db: &dyn Db,
-    pools: &Pools,
-    orders: &[PastOrder],
-    loans: &[PastLoan],
-    now_ms: i64,
-) -> Result<HistoryReport> {
-    let mut writer = Writer { db, statements: 0 };
-    let order_rows = orders.iter().map(|o| {
-        let door = o.point.is_none();
-        Ok(vec![
-            o.reader.into(),
-            (if door { "door" } else { "pickup" }).into(),
-            o.point.clone().into(),
-            door.then_some("杭州市上城区 演示路 1 号").into(),
-            (if door { 500 } else { 0 }).into(),
-            "picked_up".into(),
-            o.key.as_str().into(),
-            o.channel.into(),
-            door.then_some(o.created_at_ms).into(),
-            o.ready_at_ms.into(),
-            o.created_at_ms.into(),
-            o.created_at_ms.into(),
-        ])
-    });
-    let order_ids: HashMap<String, i64> = writer
-        .insert_returning(&ORDERS, "id, idempotency_key", order_rows)?
-        .into_iter()
-        .map(|(id, key)| (key, id))
-        .collect();
-    let online: Vec<&PastLoan> = loans.iter().filter(|l| l.order.is_some()).collect();
-    let line_rows = online.iter().map(|l| {
-        let order = &orders[l.order.unwrap_or_default()];
-        let (barcode, record, home) = &pools.copies[l.copy];
-        Ok(vec![
-            id_of(&order_ids, &order.key)?.into(),
-            (*record).into(),
-            barcode.as_str().into(),
-            "collected".into(),
-            home.as_str().into(),
-            order.created_at_ms.into(),
-            l.started_at_ms.into(),
-        ])
-    });
-    let line_ids: HashMap<String, i64> = writer
-        .insert_returning(&LINES, "id, CAST(order_id AS TEXT) AS order_key", line_rows)?
-        .into_iter()
-        .map(|(id, order)| (order, id))
-        .collect();
-    let loan_rows = loans.iter().map(|l| {
-        let (barcode, _, home) = &pools.copies[l.copy];
-        let line = match l.order {
-            Some(i) => {
-                let order_id = id_of(&order_ids, &orders[i].key)?;
-                Some(id_of(&line_ids, &order_id.to_string())?)
-            }
-            None => None,
-        };
-        Ok(vec![
-            barcode.as_str().into(),
-            l.reader.into(),
-            line.into(),
-            l.started_at_ms.into(),
-            (l.started_at_ms + LOAN_PERIOD_MS).into(),
-            l.returned_at_ms.into(),
-            l.returned_at_ms.map(|_| home.as_str()).into(),
-        ])
-    });
-    let written = writer.insert(&LOANS, loan_rows)?;
-    let open = db.execute(
-        "UPDATE copies SET status = 'on_loan', current_point = NULL, updated_at_ms = $1 \
-         WHERE status = 'on_shelf' AND barcode IN \
-           (SELECT copy_barcode FROM loans WHERE returned_at_ms IS NULL)",
-        &[now_ms.into()],
-    )?;
-    let detail = serde_json::json!({ "orders": orders.len(), "loans": written }).to_string();
-    db.execute(
-        "INSERT INTO events (at_ms, actor, subject_kind, subject_id, event, detail) \
-         VALUES ($1, 'system:demo', 'demo', 'history', 'demo_history_loaded', $2)",
-        &[now_ms.into(), Value::from(detail)],
-    )?;
-    Ok(HistoryReport {
-        already_loaded: false,
-        orders: order_ids.len() as u64,
-        loans: written,
-        open_loans: open,
-        days_rolled_up: 0,
-    })
-}
-
-fn id_of(ids: &HashMap<String, i64>, key: &str) -> Result<i64> {
-    ids.get(key)
-        .copied()
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("demo history row {key} was not inserted")))
 }
 
 #[cfg(test)]

@@ -3,6 +3,10 @@
 use super::*;
 
 fn pools() -> Pools {
+    pools_of(50)
+}
+
+fn pools_of(copies: i64) -> Pools {
     let mut points = HashMap::new();
     for (kind, code) in [
         ("branch", "B001"),
@@ -13,7 +17,7 @@ fn pools() -> Pools {
     }
     Pools {
         readers: vec![(1, "alipay"), (2, "wechat"), (3, "alipay")],
-        copies: (0..50)
+        copies: (0..copies)
             .map(|i| (format!("C{i}"), i, "B001".into()))
             .collect(),
         points,
@@ -26,7 +30,8 @@ fn a_history_has_about_the_asked_volume_and_nothing_in_the_future() {
     let (orders, loans) = generate(&pools(), 10, 100, now, 7);
     assert!((800..1_400).contains(&loans.len()), "{}", loans.len());
     let online = loans.iter().filter(|l| l.order.is_some()).count();
-    assert_eq!(online, orders.len());
+    let settled = orders.iter().filter(|o| o.in_flight.is_none()).count();
+    assert_eq!(online, settled);
     assert!(online * 10 > loans.len() * 4 && online * 10 < loans.len() * 8);
     for l in &loans {
         assert!(l.started_at_ms < now);
@@ -61,4 +66,29 @@ fn at_most_one_open_loan_per_copy() {
 fn no_readers_or_copies_make_no_history() {
     let (orders, loans) = generate(&Pools::default(), 10, 100, 1_795_896_000_000, 1);
     assert!(orders.is_empty() && loans.is_empty());
+}
+
+#[test]
+fn orders_placed_lately_are_in_flight_on_copies_of_their_own() {
+    let now = 1_795_896_000_000;
+    let (orders, loans) = generate(&pools_of(5_000), 10, 100, now, 5);
+    let flying: Vec<&PastOrder> = orders.iter().filter(|o| o.in_flight.is_some()).collect();
+    assert!(!flying.is_empty());
+    let mut held: Vec<usize> = flying.iter().filter_map(|o| o.in_flight).collect();
+    held.extend(
+        loans
+            .iter()
+            .filter(|l| l.returned_at_ms.is_none())
+            .map(|l| l.copy),
+    );
+    let distinct: HashSet<_> = held.iter().collect();
+    assert_eq!(distinct.len(), held.len(), "{held:?}");
+    for o in &orders {
+        assert!(o.created_at_ms < now);
+        assert!(o.ready_at_ms.is_none_or(|ready| ready < now), "{o:?}");
+    }
+    // Ready in flight only on a hold shelf (the test's branch), never at a locker.
+    for o in flying.iter().filter(|o| o.ready_at_ms.is_some()) {
+        assert_eq!(o.point.as_deref(), Some("B001"), "{o:?}");
+    }
 }

@@ -13,6 +13,7 @@
 mod catalogue;
 mod classics;
 pub mod history;
+mod history_write;
 mod load;
 mod places;
 mod points;
