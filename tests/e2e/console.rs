@@ -287,6 +287,8 @@ on_both_backends!(the_dashboard_shows_the_demo_history_day_by_day, |app| {
         "ready_p90_ms",
         "locker_cells_total",
         "open_loans",
+        "readers_credit",
+        "readers_deposit",
     ] {
         assert!(
             yesterday[figure].as_i64() > Some(0),

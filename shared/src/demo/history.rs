@@ -8,8 +8,9 @@
 //! lately whose loan would start after now are still in flight: ready on
 //! the hold shelf of a branch or partner site (`awaiting_pickup`, the copy
 //! `on_hold` there, staff can hand it over), or on their way
-//! (`in_transit`). Written once, in one transaction, then the roll-up
-//! computes every day's figures.
+//! (`in_transit`). Demo readers with a credit decision and no standing get
+//! the standing the default policy makes of it. Written once, in one
+//! transaction, then the roll-up computes every day's figures.
 
 use super::history_write::write;
 use crate::db::{in_transaction, Db};

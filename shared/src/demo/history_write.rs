@@ -164,6 +164,18 @@ pub(super) fn write(
              AND o.idempotency_key LIKE 'demo-history-%')",
         &[now_ms.into()],
     )?;
+    // Demo readers come with a credit decision but no standing; give them
+    // the one the default policy (Sesame 600, Osmanthus 100) makes of it, so
+    // that readers by standing count.
+    db.execute(
+        "UPDATE readers SET standing = CASE \
+           WHEN credit_source = 'sesame' AND credit_score >= 600 THEN 'sesame_deposit_free' \
+           WHEN credit_source = 'osmanthus' AND credit_score >= 100 THEN 'osmanthus_virtual_card' \
+           ELSE 'deposit' END, updated_at_ms = $1 \
+         WHERE standing IS NULL AND credit_source IN ('sesame', 'osmanthus') \
+           AND credit_score IS NOT NULL",
+        &[now_ms.into()],
+    )?;
     let detail = serde_json::json!({ "orders": orders.len(), "loans": written }).to_string();
     db.execute(
         "INSERT INTO events (at_ms, actor, subject_kind, subject_id, event, detail) \
