@@ -383,7 +383,21 @@ on_both_backends!(the_console_lists_lockers_jobs_and_failed_notices, |app| {
 
     let before = app.admin(Method::GET, "/admin/jobs").await?.expect_ok()?;
     let jobs = before.json["jobs"].as_array().context("jobs")?;
-    assert_eq!(jobs.len(), 7, "{}", before.json);
+    for name in [
+        "due_soon",
+        "overdue",
+        "pickup_expiry",
+        "suspensions",
+        "lockers_offline",
+        "retention",
+        "stats",
+    ] {
+        assert!(
+            jobs.iter().any(|j| j["job"] == name),
+            "{name}: {}",
+            before.json
+        );
+    }
     assert!(jobs.iter().all(|j| j["last_run_ms"].is_null()));
     app.admin(Method::POST, "/admin/jobs/run?job=stats")
         .await?

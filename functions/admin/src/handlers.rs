@@ -7,10 +7,17 @@ use wangjie_shared::health::{Check, Report};
 use wangjie_shared::problem::Problem;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
-use wangjie_shared::spin::{config, db, kv};
-use wangjie_shared::{now_ms, Error, Result};
+use wangjie_shared::spin::{config, db, kv, operator};
+use wangjie_shared::{auth, now_ms, Error, Result};
 
 const HEALTH_PROBE_KEY: &str = "health:probe";
+
+/// Lets an operator through (the admin token, or an operator's staff
+/// session): what every `/admin/*` route that changes something asks;
+/// the console's reads admit supervisors too (`lib.rs`).
+pub fn authorize(request: &Request) -> Result<()> {
+    operator::authorize(request, auth::Access::Write)
+}
 
 /// `GET /api/health`: 200 when the database and the key-value store
 /// answer and the schema is current, otherwise a 503 problem that carries

@@ -27,7 +27,7 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
 /// token, or a staff session whose role allows the access (reads of the
 /// console's figures for supervisors too).
 fn route(request: &Request) -> Result<Reply> {
-    let write = || authorize(request, Access::Write);
+    let write = || handlers::authorize(request);
     let read = || authorize(request, Access::Read);
     let path = request.path.trim_end_matches('/');
     match path {
@@ -114,17 +114,17 @@ fn staff_route(request: &Request, path: &str) -> Result<Reply> {
     match action {
         "session" => {
             request.allow(&[Method::POST])?;
-            authorize(request, Access::Write)?;
+            handlers::authorize(request)?;
             handlers::open_staff_session(id)
         }
         "password" => {
             request.allow(&[Method::PUT])?;
-            authorize(request, Access::Write)?;
+            handlers::authorize(request)?;
             console::set_password(request, console::staff_id(id)?)
         }
         "code" => {
             request.allow(&[Method::POST])?;
-            authorize(request, Access::Write)?;
+            handlers::authorize(request)?;
             console::issue_code(console::staff_id(id)?)
         }
         _ => Err(Error::NotFound { what: "route" }),

@@ -6,8 +6,14 @@ use wangjie_shared::db::migrate;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::search::index;
-use wangjie_shared::spin::db;
-use wangjie_shared::{now_ms, Error, Result};
+use wangjie_shared::spin::{db, operator};
+use wangjie_shared::{auth, now_ms, Error, Result};
+
+/// Lets the operator through: the admin token, or an operator's staff
+/// session (`spin::operator::authorize`, shared with the admin component).
+pub fn authorize(request: &Request) -> Result<()> {
+    operator::authorize(request, auth::Access::Write)
+}
 
 /// `POST /admin/catalogue/import?format=csv|marc|marcxml`: imports one
 /// batch. `record_offset`, `line_offset` and `byte_offset` say where the

@@ -10,10 +10,8 @@ mod handlers;
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
-use wangjie_shared::auth::Access;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
-use wangjie_shared::spin::operator::authorize;
 use wangjie_shared::{Error, Result};
 
 #[http_component]
@@ -26,12 +24,12 @@ fn route(request: &Request) -> Result<Reply> {
     match request.path.as_str() {
         "/admin/catalogue/import" => {
             request.allow(&[Method::POST])?;
-            authorize(request, Access::Write)?;
+            handlers::authorize(request)?;
             handlers::import_batch(request)
         }
         "/admin/catalogue/reindex" => {
             request.allow(&[Method::POST])?;
-            authorize(request, Access::Write)?;
+            handlers::authorize(request)?;
             handlers::reindex(request)
         }
         _ => Err(Error::NotFound { what: "route" }),
