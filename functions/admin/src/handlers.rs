@@ -7,14 +7,16 @@ use wangjie_shared::health::{Check, Report};
 use wangjie_shared::problem::Problem;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
-use wangjie_shared::spin::{config, db, kv};
+use wangjie_shared::spin::{config, db, kv, operator};
 use wangjie_shared::{auth, now_ms, Error, Result};
 
 const HEALTH_PROBE_KEY: &str = "health:probe";
 
-/// Lets only the operator's bearer token through.
+/// Lets an operator through (the admin token, or an operator's staff
+/// session): what every `/admin/*` route that changes something asks;
+/// the console's reads admit supervisors too (`lib.rs`).
 pub fn authorize(request: &Request) -> Result<()> {
-    auth::require_bearer(request, &config::required("admin_token")?)
+    operator::authorize(request, auth::Access::Write)
 }
 
 /// `GET /api/health`: 200 when the database and the key-value store
@@ -110,7 +112,10 @@ pub fn apply_migrations() -> Result<Reply> {
     Ok(Reply::json(200, &report))
 }
 
-/// `POST /admin/demo?records=N&readers=M`: loads the demo library once.
+/// `POST /admin/demo?records=N&readers=M&history_days=D&history_per_day=L`:
+/// loads the demo library once, and then (once) D days of past loans,
+/// orders and returns, about L loans a day (none unless asked), rolled up
+/// into the daily statistics.
 pub fn load_demo(request: &Request) -> Result<Reply> {
     let defaults = DemoSize::default();
     let size = DemoSize {
@@ -123,8 +128,18 @@ pub fn load_demo(request: &Request) -> Result<Reply> {
     };
     let db = db::connect()?;
     migrate::ensure_current(db.as_ref())?;
+    let history_days = request.count_param("history_days", 0, 0, demo::history::MAX_DAYS)?;
+    let per_day = request.count_param(
+        "history_per_day",
+        demo::history::DEFAULT_PER_DAY,
+        1,
+        demo::history::MAX_PER_DAY,
+    )?;
     let report = demo::load(db.as_ref(), &size, now_ms())?;
-    Ok(Reply::json(200, &report))
+    let history = demo::load_history(db.as_ref(), history_days, per_day, now_ms())?;
+    let mut body = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
+    body["history"] = serde_json::to_value(&history).map_err(anyhow::Error::from)?;
+    Ok(Reply::json(200, &body))
 }
 
 /// `POST /admin/staff/{id}/session`: a staff token for one shift, handed

@@ -1,8 +1,11 @@
 //! The `admin` component: the health check everyone may read, and the
-//! operator's endpoints that migrate the schema and load demo data.
+//! operator's endpoints that migrate the schema, load demo data, manage
+//! staff accounts and feed the console (statistics, lockers, jobs,
+//! notices).
 //! Migrations run here, when an operator asks, never on a request path.
 #![warn(missing_docs)]
 
+mod console;
 mod handlers;
 mod notices;
 mod private;
@@ -10,8 +13,10 @@ mod private;
 use http::Method;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
+use wangjie_shared::auth::Access;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
+use wangjie_shared::spin::operator::authorize;
 use wangjie_shared::{Error, Result};
 
 #[http_component]
@@ -19,46 +24,70 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     wangjie_shared::spin::http::serve(incoming, out, route).await
 }
 
-/// The route table.
+/// The route table. Every `/admin/*` route first authorizes: the operator
+/// token, or a staff session whose role allows the access (reads of the
+/// console's figures for supervisors too).
 fn route(request: &Request) -> Result<Reply> {
-    match request.path.as_str() {
+    let write = || handlers::authorize(request);
+    let read = || authorize(request, Access::Read);
+    let path = request.path.trim_end_matches('/');
+    match path {
         "/api/health" => {
             request.allow(&[Method::GET, Method::HEAD])?;
             handlers::report_health()
         }
         "/admin/schema" => {
             request.allow(&[Method::GET])?;
-            handlers::authorize(request)?;
+            write()?;
             handlers::show_schema()
         }
         "/admin/migrate" => {
             request.allow(&[Method::POST])?;
-            handlers::authorize(request)?;
+            write()?;
             handlers::apply_migrations()
         }
         "/admin/demo" => {
             request.allow(&[Method::POST])?;
-            handlers::authorize(request)?;
+            write()?;
             handlers::load_demo(request)
         }
         "/admin/staff" => {
+            request.allow(&[Method::GET, Method::POST])?;
+            write()?;
+            if request.method == Method::POST {
+                console::create_staff(request)
+            } else {
+                handlers::list_staff(request)
+            }
+        }
+        "/admin/stats" => {
             request.allow(&[Method::GET])?;
-            handlers::authorize(request)?;
-            handlers::list_staff(request)
+            read()?;
+            console::show_stats(request)
+        }
+        "/admin/lockers" => {
+            request.allow(&[Method::GET])?;
+            read()?;
+            console::list_lockers()
+        }
+        "/admin/jobs" => {
+            request.allow(&[Method::GET])?;
+            read()?;
+            console::list_jobs()
         }
         "/admin/jobs/run" => {
             request.allow(&[Method::POST])?;
-            handlers::authorize(request)?;
+            write()?;
             handlers::run_jobs(request)
         }
         "/admin/jobs/send-notices" => {
             request.allow(&[Method::POST])?;
-            handlers::authorize(request)?;
+            write()?;
             notices::send(request)
         }
         "/admin/notices" => {
             request.allow(&[Method::GET])?;
-            handlers::authorize(request)?;
+            read()?;
             notices::list(request)
         }
         "/admin/jobs/sync-sesame" => {
@@ -79,24 +108,42 @@ fn route(request: &Request) -> Result<Reply> {
         }
         "/admin/jobs/expire-payments" => {
             request.allow(&[Method::POST])?;
-            handlers::authorize(request)?;
+            write()?;
             handlers::expire_payments()
         }
         "/admin/jobs/lockers-offline" => {
             request.allow(&[Method::POST])?;
-            handlers::authorize(request)?;
+            write()?;
             handlers::lockers_offline(request)
         }
-        path => match path
-            .strip_prefix("/admin/staff/")
-            .and_then(|rest| rest.strip_suffix("/session"))
-        {
-            Some(id) => {
-                request.allow(&[Method::POST])?;
-                handlers::authorize(request)?;
-                handlers::open_staff_session(id)
-            }
-            None => Err(Error::NotFound { what: "route" }),
-        },
+        path => staff_route(request, path),
+    }
+}
+
+/// `/admin/staff/{id}/session`, `/password`, `/code`.
+fn staff_route(request: &Request, path: &str) -> Result<Reply> {
+    let Some((id, action)) = path
+        .strip_prefix("/admin/staff/")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return Err(Error::NotFound { what: "route" });
+    };
+    match action {
+        "session" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            handlers::open_staff_session(id)
+        }
+        "password" => {
+            request.allow(&[Method::PUT])?;
+            handlers::authorize(request)?;
+            console::set_password(request, console::staff_id(id)?)
+        }
+        "code" => {
+            request.allow(&[Method::POST])?;
+            handlers::authorize(request)?;
+            console::issue_code(console::staff_id(id)?)
+        }
+        _ => Err(Error::NotFound { what: "route" }),
     }
 }

@@ -1,9 +1,12 @@
-//! The operator's way to the private `notifications` component: send due
-//! notices now, and read a reader's notices with every attempt.
+//! The operator's way to the private `notifications` component (send due
+//! notices now), and the outbox read straight from the database.
 
+use wangjie_shared::notices;
+use wangjie_shared::problem;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
-use wangjie_shared::spin::config;
+use wangjie_shared::spin::outbound::{self, Call};
+use wangjie_shared::spin::{config, db};
 use wangjie_shared::{Error, Result};
 
 const NOTIFICATIONS: &str = "http://notifications.spin.internal";
@@ -23,10 +26,18 @@ pub fn send(request: &Request) -> Result<Reply> {
     }
 }
 
-/// `GET /admin/notices?reader=ID`.
+/// `GET /admin/notices?reader=ID&status=queued|sent|failed|superseded&limit=N`:
+/// a reader's notices, or every notice in a state, newest first, with
+/// their attempts and the reason of a failure.
 pub fn list(request: &Request) -> Result<Reply> {
-    let reader = request
-        .parse_param::<i64>("reader", "a reader number")?
-        .ok_or_else(|| Error::invalid("reader", "required"))?;
-    forward("GET", &format!("/notices?reader={reader}"))
+    let filter = notices::list::Filter {
+        reader: request.parse_param::<i64>("reader", "a reader number")?,
+        state: request.param("status").map(str::to_string),
+        limit: request.count_param("limit", 100, 1, notices::list::MAX_LIMIT)?,
+    };
+    let db = db::connect()?;
+    Ok(Reply::json(
+        200,
+        &notices::list::list(db.as_ref(), &filter)?,
+    ))
 }

@@ -6,13 +6,14 @@ use wangjie_shared::db::migrate;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::search::index;
-use wangjie_shared::spin::{config, db};
+use wangjie_shared::spin::{config, db, operator};
 use wangjie_shared::suggestions;
 use wangjie_shared::{auth, now_ms, Error, Result};
 
-/// Lets only the operator's bearer token through.
+/// Lets the operator through: the admin token, or an operator's staff
+/// session (`spin::operator::authorize`, shared with the admin component).
 pub fn authorize(request: &Request) -> Result<()> {
-    auth::require_bearer(request, &config::required("admin_token")?)
+    operator::authorize(request, auth::Access::Write)
 }
 
 /// `POST /admin/catalogue/import?format=csv|marc|marcxml`: imports one

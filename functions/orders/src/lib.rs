@@ -1,11 +1,12 @@
 //! The `orders` component: readers place, follow and cancel their orders;
 //! staff run the fulfilment line for their own point (pick list,
 //! scan-to-pick, not on shelf, packing, dispatch, arrival, hand-over,
-//! delivery at the door, returns, damaged copies) and decide purchase
-//! suggestions.
+//! delivery at the door, returns, damaged copies), decide purchase
+//! suggestions, and sign in to the staff console and out again.
 #![warn(missing_docs)]
 
 mod reader;
+mod session;
 mod staff;
 mod suggestions;
 
@@ -47,6 +48,18 @@ fn route(request: &Request) -> Result<Reply> {
         ["orders", order, "cancel"] => {
             request.allow(&[Method::POST])?;
             reader::cancel(request, id(order, "an order")?)
+        }
+        ["staff", "session"] => {
+            request.allow(&[Method::POST, Method::DELETE])?;
+            if request.method == Method::POST {
+                session::sign_in(request)
+            } else {
+                session::sign_out(request)
+            }
+        }
+        ["staff", "me"] => {
+            request.allow(&[Method::GET])?;
+            session::me(request)
         }
         ["staff", "picklist"] => {
             request.allow(&[Method::GET])?;

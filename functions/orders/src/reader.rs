@@ -37,7 +37,7 @@ struct Placed {
     order_str: Option<String>,
 }
 
-fn placement(request: &Request) -> Result<Placement> {
+fn placement(request: &Request, via: Option<&str>) -> Result<Placement> {
     let key = request
         .header("idempotency-key")
         .map(str::trim)
@@ -81,6 +81,11 @@ fn placement(request: &Request) -> Result<Placement> {
         record_ids: body.lines,
         fulfilment,
         idempotency_key: key.to_string(),
+        channel: match via {
+            Some("alipay") => "alipay",
+            Some("wechat") => "wechat",
+            _ => "web",
+        },
     })
 }
 
@@ -89,7 +94,7 @@ fn placement(request: &Request) -> Result<Placement> {
 pub fn place(request: &Request) -> Result<Reply> {
     let now = now_ms();
     let claims = session::authenticate(request, now)?;
-    let placement = placement(request)?;
+    let placement = placement(request, claims.via.as_deref())?;
     let settings = OrderSettings {
         door_fee_fen: config::number("door_delivery_fee_fen", 500)? as i64,
         payment_window_ms: config::number("payment_window_ms", 30 * 60 * 1000)? as i64,

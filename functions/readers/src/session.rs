@@ -62,8 +62,12 @@ fn wechat_identity(request: &Request) -> Result<Identity> {
 
 fn sign_in(identity: Identity) -> Result<Reply> {
     let now = now_ms();
+    let via = match &identity {
+        Identity::Alipay { .. } => "alipay",
+        Identity::Wechat { .. } => "wechat",
+    };
     let (reader, registered) = store::sign_in(db::connect()?.as_ref(), &identity, now)?;
-    let (token, expires_at_ms) = session::issue(reader.id, now)?;
+    let (token, expires_at_ms) = session::issue_via(reader.id, via, now)?;
     let status = if registered { 201 } else { 200 };
     Ok(Reply::json(
         status,

@@ -55,7 +55,8 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_wechat_unionid"),
     migration!(13, "0013_search_postings"),
     migration!(14, "0014_search_ranked"),
-    // 0015..0019 are kept for work on other branches.
+    migration!(15, "0015_staff_console"),
+    // 0016..0019 were left free for work on other branches.
     migration!(20, "0020_holds"),
     migration!(21, "0021_compensation"),
     migration!(22, "0022_sesame_orders"),

@@ -71,9 +71,9 @@ pub fn load(db: &dyn Db, size: &DemoSize, now_ms: i64) -> Result<DemoReport> {
 }
 
 /// Runs the batches and counts the statements.
-struct Writer<'a> {
-    db: &'a dyn Db,
-    statements: u64,
+pub(super) struct Writer<'a> {
+    pub(super) db: &'a dyn Db,
+    pub(super) statements: u64,
 }
 
 impl Writer<'_> {
@@ -91,13 +91,17 @@ impl Writer<'_> {
                 ])
             }),
         )?;
+        // One argon2 hash for all of them: it is slow on purpose.
+        let password_hash = crate::staff::credentials::hash_password(super::DEMO_STAFF_PASSWORD)?;
         let staff = self.insert(
             &STAFF,
-            library.staff.iter().map(|s| {
+            library.staff.iter().enumerate().map(|(n, s)| {
                 Ok(vec![
+                    crate::staff::credentials::numbered(n as u64 + 1).into(),
                     s.name.as_str().into(),
                     s.home_point.as_str().into(),
                     s.role.into(),
+                    password_hash.as_str().into(),
                     now_ms.into(),
                 ])
             }),
@@ -174,7 +178,7 @@ impl Writer<'_> {
     }
 
     /// Inserts rows in batches; returns how many.
-    fn insert(
+    pub(super) fn insert(
         &mut self,
         table: &Table,
         rows: impl Iterator<Item = Result<Vec<Value>>>,
@@ -186,7 +190,7 @@ impl Writer<'_> {
 
     /// Inserts rows in batches and returns, per row, `(id, key)` from a
     /// RETURNING clause of two columns named by `returning`.
-    fn insert_returning(
+    pub(super) fn insert_returning(
         &mut self,
         table: &Table,
         returning: &str,
@@ -268,7 +272,7 @@ mod tests {
         let sql = insert_sql(&STAFF, 2, Some("id, name"));
         assert_eq!(
             sql,
-            "INSERT INTO staff (name, home_point, role, created_at_ms) VALUES ($1, $2, $3, $4), ($5, $6, $7, $8) RETURNING id, name"
+            "INSERT INTO staff (staff_no, name, home_point, role, password_hash, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12) RETURNING id, name"
         );
     }
 

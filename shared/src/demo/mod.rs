@@ -12,6 +12,8 @@
 
 mod catalogue;
 mod classics;
+pub mod history;
+mod history_write;
 mod load;
 mod places;
 mod points;
@@ -20,6 +22,7 @@ mod tables;
 mod words;
 
 pub use catalogue::{isbn13_check_digit, DemoCopy, DemoRecord};
+pub use history::{load_history, HistoryReport};
 pub use load::{load, DemoReport};
 pub use points::{DemoCell, DemoStaff, CELLS_PER_LOCKER, DELIVERY_CENTRE_CODE};
 pub use readers::{DemoLoan, DemoReader};
@@ -28,6 +31,10 @@ use crate::point::{PointKind, ServicePoint};
 use crate::{Error, Result};
 use fastrand::Rng;
 use serde::{Deserialize, Serialize};
+
+/// The password of every demo member of staff (their staff numbers are
+/// S0001, S0002, … in the order the demo makes them; docs/operations.md).
+pub const DEMO_STAFF_PASSWORD: &str = "wangjie-demo";
 
 /// The one seed of the demo library ("wangjie!" in ASCII).
 const SEED: u64 = 0x7761_6e67_6a69_6521;

@@ -245,7 +245,9 @@ pub fn staff(rng: &mut Rng, points: &[ServicePoint]) -> Vec<DemoStaff> {
             PointKind::Branch if point.code == "B001" => {
                 &[("supervisor", 1), ("librarian", 3), ("picker", 2)]
             }
-            PointKind::Branch => &[("librarian", 1 + rng.usize(..2)), ("picker", 1)],
+            // u32, not usize: usize draws differ between wasm32 and 64-bit
+            // hosts, and the staff numbers (S0001 in this order) must not.
+            PointKind::Branch => &[("librarian", 1 + rng.u32(..2) as usize), ("picker", 1)],
             PointKind::Partner => &[("librarian", 1)],
             PointKind::DeliveryCentre => &[
                 ("supervisor", 2),

@@ -38,7 +38,14 @@ pub const CELLS: Table = Table {
 };
 pub const STAFF: Table = Table {
     name: "staff",
-    columns: &["name", "home_point", "role", "created_at_ms"],
+    columns: &[
+        "staff_no",
+        "name",
+        "home_point",
+        "role",
+        "password_hash",
+        "created_at_ms",
+    ],
 };
 pub const RECORDS: Table = Table {
     name: "records",

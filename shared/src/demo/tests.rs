@@ -346,3 +346,19 @@ fn both_dialects_of_the_domain_migration_split_into_the_same_tables_and_indexes(
         "{function}"
     );
 }
+
+/// `scripts/up` and docs/operations.md print these staff numbers for the
+/// demo's sign-in; they depend only on the seed and the points.
+#[test]
+fn the_demo_staff_numbers_printed_for_sign_in_stay_put() {
+    let library = small();
+    let at = |no: &str| {
+        let n: usize = no[1..].parse().unwrap();
+        let s = &library.staff[n - 1];
+        (s.home_point.as_str(), s.role)
+    };
+    assert_eq!(at("S0002"), ("B001", "librarian"));
+    assert_eq!(at("S0156"), (DELIVERY_CENTRE_CODE, "picker"));
+    assert_eq!(at("S0168"), (DELIVERY_CENTRE_CODE, "operator"));
+    assert_eq!(at("S0001"), ("B001", "supervisor"));
+}

@@ -7,10 +7,12 @@
 //! an interrupted run loses nothing, and the next run finishes the work.
 //! Notices carry dedup keys, so a second run queues nothing new.
 
+pub mod figures;
+pub mod ledger;
 mod loans;
 mod pickup;
 mod retention;
-mod stats;
+pub mod stats;
 
 use crate::db::Db;
 use crate::kv::Kv;
@@ -68,6 +70,33 @@ impl Job {
 
     fn includes(self, other: Job) -> bool {
         self == Job::All || self == other
+    }
+
+    /// Every single job, in the order [`run`] runs them.
+    pub const EACH: [Job; 8] = [
+        Job::DueSoon,
+        Job::Overdue,
+        Job::PickupExpiry,
+        Job::Suspensions,
+        Job::LockersOffline,
+        Job::Retention,
+        Job::SesameOverdue,
+        Job::Stats,
+    ];
+
+    /// The name [`Job::parse`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::All => "all",
+            Job::DueSoon => "due_soon",
+            Job::Overdue => "overdue",
+            Job::PickupExpiry => "pickup_expiry",
+            Job::Suspensions => "suspensions",
+            Job::Stats => "stats",
+            Job::LockersOffline => "lockers_offline",
+            Job::Retention => "retention",
+            Job::SesameOverdue => "sesame_overdue",
+        }
     }
 }
 
@@ -181,42 +210,83 @@ pub struct Report {
     pub sesame_late: u64,
 }
 
-/// Runs `job` (or all of them) at `now_ms`. The key-value store is where
-/// lockers' steady heartbeats land ([`crate::locker::beat_cache`]).
+/// Runs `job` (or all of them) at `now_ms`, recording each job's run in
+/// [`ledger`]; the first failure stops the run, recorded as a failure. The
+/// key-value store is where lockers' steady heartbeats land
+/// ([`crate::locker::beat_cache`]).
 pub fn run(db: &dyn Db, kv: &dyn Kv, job: Job, settings: &Settings, now_ms: i64) -> Result<Report> {
     let mut report = Report::default();
-    if job.includes(Job::DueSoon) {
-        report.due_soon = loans::due_soon(db, settings, now_ms)?;
-    }
-    if job.includes(Job::Overdue) {
-        report.overdue = loans::overdue(db, settings, now_ms)?;
-    }
-    if job.includes(Job::PickupExpiry) {
-        report.pickup_expired = pickup::expire(db, kv, settings.batch, now_ms)?;
-    }
-    if job.includes(Job::Suspensions) {
-        report.suspended = loans::suspend(db, settings, now_ms)?;
-    }
-    if job.includes(Job::LockersOffline) {
-        report.lockers_offline =
-            crate::locker::store::mark_offline(db, kv, now_ms, settings.locker_offline_after_ms)?;
-    }
-    if job.includes(Job::Retention) {
-        (report.scores_cleared, report.wechat_messages_pruned) =
-            retention::clear(db, settings.batch, now_ms)?;
-    }
-    if job.includes(Job::SesameOverdue) {
-        report.sesame_late = crate::sesame_orders::mark_late(
-            db,
-            settings.sesame_overdue_grace_ms,
-            settings.batch,
-            now_ms,
-        )?;
-    }
-    if job.includes(Job::Stats) {
-        report.stats_days = stats::roll_up(db, now_ms)?;
+    for one in Job::EACH.into_iter().filter(|&one| job.includes(one)) {
+        let done = run_one(db, kv, one, settings, now_ms, &mut report);
+        let summary = match &done {
+            Ok(summary) => summary.clone(),
+            Err(error) => serde_json::json!({ "error": error.to_string() }),
+        };
+        ledger::record(db, one, now_ms, done.is_ok(), &summary)?;
+        done?;
     }
     Ok(report)
+}
+
+/// Runs one job, fills its part of `report` and answers that part alone.
+fn run_one(
+    db: &dyn Db,
+    kv: &dyn Kv,
+    job: Job,
+    settings: &Settings,
+    now_ms: i64,
+    report: &mut Report,
+) -> Result<serde_json::Value> {
+    use serde_json::json;
+    Ok(match job {
+        Job::DueSoon => {
+            report.due_soon = loans::due_soon(db, settings, now_ms)?;
+            json!({ "due_soon": report.due_soon })
+        }
+        Job::Overdue => {
+            report.overdue = loans::overdue(db, settings, now_ms)?;
+            json!({ "overdue": report.overdue })
+        }
+        Job::PickupExpiry => {
+            report.pickup_expired = pickup::expire(db, kv, settings.batch, now_ms)?;
+            json!({ "pickup_expired": report.pickup_expired })
+        }
+        Job::Suspensions => {
+            report.suspended = loans::suspend(db, settings, now_ms)?;
+            json!({ "suspended": report.suspended })
+        }
+        Job::LockersOffline => {
+            report.lockers_offline = crate::locker::store::mark_offline(
+                db,
+                kv,
+                now_ms,
+                settings.locker_offline_after_ms,
+            )?;
+            json!({ "lockers_offline": report.lockers_offline })
+        }
+        Job::Retention => {
+            (report.scores_cleared, report.wechat_messages_pruned) =
+                retention::clear(db, settings.batch, now_ms)?;
+            json!({
+                "scores_cleared": report.scores_cleared,
+                "wechat_messages_pruned": report.wechat_messages_pruned,
+            })
+        }
+        Job::SesameOverdue => {
+            report.sesame_late = crate::sesame_orders::mark_late(
+                db,
+                settings.sesame_overdue_grace_ms,
+                settings.batch,
+                now_ms,
+            )?;
+            json!({ "sesame_late": report.sesame_late })
+        }
+        Job::Stats => {
+            report.stats_days = stats::roll_up(db, now_ms)?;
+            json!({ "stats_days": report.stats_days })
+        }
+        Job::All => json!({}),
+    })
 }
 
 /// Queues a notice about a `subject_kind`/`subject_id` for a reader, once
@@ -271,5 +341,8 @@ mod tests {
         assert!(Job::parse("everything").is_err());
         assert!(Job::All.includes(Job::Stats));
         assert!(!Job::Overdue.includes(Job::DueSoon));
+        for job in Job::EACH {
+            assert_eq!(Job::parse(job.name()).unwrap(), job);
+        }
     }
 }

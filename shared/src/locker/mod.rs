@@ -17,6 +17,7 @@
 pub mod beat_cache;
 pub mod events;
 pub mod events_store;
+pub mod fleet;
 pub mod messages;
 pub mod query;
 pub mod signing;

@@ -6,7 +6,10 @@
 //! rules run natively in tests and over Spin's outbound HTTP in the
 //! `notifications` component.
 
+pub mod list;
 pub mod render;
+
+pub use list::list_for_reader;
 
 use crate::db::{in_transaction, Db};
 use crate::Result;
@@ -393,44 +396,4 @@ fn send_one(
         ],
     )?;
     Ok("queued")
-}
-
-/// A reader's notices with their attempts, newest first (operators, tests).
-pub fn list_for_reader(db: &dyn Db, reader_id: i64) -> Result<serde_json::Value> {
-    let rows = db.query(
-        "SELECT id, kind, channel, dedup_key, state, attempts, provider_answer, next_attempt_at_ms \
-         FROM notices WHERE reader_id = $1 ORDER BY id DESC",
-        &[reader_id.into()],
-    )?;
-    let mut notices = Vec::new();
-    for row in rows.iter() {
-        let id = row.i64("id")?;
-        let tries = db.query(
-            "SELECT attempt_no, channel, outcome, provider_code, provider_answer FROM notice_attempts \
-             WHERE notice_id = $1 ORDER BY attempt_no",
-            &[id.into()],
-        )?;
-        let mut attempts = Vec::new();
-        for t in tries.iter() {
-            attempts.push(serde_json::json!({
-                "attempt_no": t.i64("attempt_no")?,
-                "channel": t.text("channel")?,
-                "outcome": t.text("outcome")?,
-                "provider_code": t.opt_text("provider_code")?,
-                "provider_answer": t.opt_text("provider_answer")?,
-            }));
-        }
-        notices.push(serde_json::json!({
-            "id": id,
-            "kind": row.text("kind")?,
-            "channel": row.text("channel")?,
-            "dedup_key": row.text("dedup_key")?,
-            "state": row.text("state")?,
-            "attempts": row.i64("attempts")?,
-            "provider_answer": row.opt_text("provider_answer")?,
-            "next_attempt_at_ms": row.opt_i64("next_attempt_at_ms")?,
-            "tries": attempts,
-        }));
-    }
-    Ok(serde_json::json!({ "notices": notices }))
 }

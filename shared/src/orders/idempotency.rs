@@ -92,6 +92,7 @@ mod tests {
                 point_code: point.into(),
             },
             idempotency_key: "k".into(),
+            channel: "web",
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Placement {
     pub fulfilment: Fulfilment,
     /// The client's `Idempotency-Key`.
     pub idempotency_key: String,
+    /// How the reader's session was made: `alipay`, `wechat` or `web`
+    /// (counted per day in the statistics).
+    pub channel: &'static str,
 }
 
 /// What the library configured for orders.
@@ -317,8 +320,8 @@ fn write(
     // instead of upgrading a read lock later (which fails under load).
     let rows = db.query(
         "INSERT INTO orders (reader_id, fulfilment, pickup_point, delivery_address, fee_fen, state, \
-         idempotency_key, payment_due_at_ms, created_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         idempotency_key, payment_due_at_ms, created_at_ms, updated_at_ms, channel) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
          ON CONFLICT (reader_id, idempotency_key) DO NOTHING RETURNING id",
         &[
             reader.id.into(),
@@ -330,6 +333,7 @@ fn write(
             placement.idempotency_key.as_str().into(),
             due.into(),
             now_ms.into(),
+            placement.channel.into(),
         ],
     )?;
     let order_id = rows

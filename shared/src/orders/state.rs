@@ -211,13 +211,18 @@ pub fn store(
     now_ms: i64,
 ) -> Result<Option<OrderState>> {
     let to = from.next(transition)?;
+    // The first time an order is ready at its point or cell is kept for
+    // the daily statistics (time from placing to ready).
+    let ready_at = (to == OrderState::AwaitingPickup).then_some(now_ms);
     let changed = db.execute(
-        "UPDATE orders SET state = $1, updated_at_ms = $2 WHERE id = $3 AND state = $4",
+        "UPDATE orders SET state = $1, updated_at_ms = $2, ready_at_ms = COALESCE(ready_at_ms, $5) \
+         WHERE id = $3 AND state = $4",
         &[
             to.as_str().into(),
             now_ms.into(),
             order_id.into(),
             from.as_str().into(),
+            ready_at.into(),
         ],
     )?;
     Ok((changed == 1).then_some(to))

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod kv;
+pub mod operator;
 pub mod outbound;
 pub mod providers;
 pub mod session;

@@ -53,11 +53,8 @@ pub fn issue_staff(staff_id: i64, now_ms: i64) -> Result<(String, i64)> {
 }
 
 fn claims(request: &Request, now_ms: i64) -> Result<SessionClaims> {
-    let token = request
-        .header("authorization")
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or(Error::Unauthenticated)?;
-    let claims = session::verify(token.trim(), now_ms, &key()?)?;
+    let token = crate::auth::bearer_token(request).ok_or(Error::Unauthenticated)?;
+    let claims = session::verify(token, now_ms, &key()?)?;
     let store = kv::open_default()?;
     if store
         .exists(&claims.revocation_key())
@@ -72,6 +69,13 @@ fn claims(request: &Request, now_ms: i64) -> Result<SessionClaims> {
 pub fn issue(reader_id: i64, now_ms: i64) -> Result<(String, i64)> {
     let ttl = config::number(VAR_SESSION_TTL_MS, DEFAULT_SESSION_TTL_MS)? as i64;
     let token = session::issue(reader_id, now_ms, ttl, &key()?)?;
+    Ok((token, now_ms.saturating_add(ttl)))
+}
+
+/// [`issue`] for a reader who signed in through `via` (`alipay`, `wechat`).
+pub fn issue_via(reader_id: i64, via: &str, now_ms: i64) -> Result<(String, i64)> {
+    let ttl = config::number(VAR_SESSION_TTL_MS, DEFAULT_SESSION_TTL_MS)? as i64;
+    let token = session::issue_via(reader_id, via, now_ms, ttl, &key()?)?;
     Ok((token, now_ms.saturating_add(ttl)))
 }
 
