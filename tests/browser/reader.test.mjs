@@ -1,6 +1,6 @@
 // The reader's app (/m/) in Debian's Chromium on a phone-sized screen: a
 // reader signs in through the fake Alipay authorize page, searches `santi`,
-// borrows 三体 for a branch, follows the order while staff move it along
+// borrows 三体 and its second volume for a branch in one order, follows it while staff move it along
 // through the API, sees it ready, sees the loan and renews it. Every
 // screen is checked by axe-core and photographed; the page must log no
 // error. A last test loads the app cold on Chrome's "Fast 3G" profile.
@@ -69,7 +69,7 @@ async function consentAs(page, code) {
   await page.waitForURL(/\/m\/#/);
 }
 
-test('a reader signs in, borrows 三体 for a branch, follows it to the shelf and renews the loan', async () => {
+test('a reader signs in, borrows 三体 with its second volume for a branch, follows the order to the shelf and renews a loan', async () => {
   const context = await browser.newContext({
     ...PHONE,
     geolocation: NEAR_B001,
@@ -94,6 +94,12 @@ test('a reader signs in, borrows 三体 for a branch, follows it to the shelf an
   await page.getByText(/最近取书点：/).first().waitFor();
   await page.getByRole('button', { name: '筛选' }).click();
   await checked(page, 'reader-search', { phone: true });
+
+  // The second volume goes into the bag first: the set is one order.
+  await page.getByRole('link', { name: /^三体Ⅱ·黑暗森林/ }).click();
+  await page.getByRole('button', { name: '加入借书袋' }).click();
+  await page.getByRole('button', { name: '已在借书袋' }).waitFor();
+  await page.goBack();
 
   // The record page: copies by branch, borrow.
   await page.getByRole('link', { name: /^三体 刘慈欣著/ }).click();
@@ -123,7 +129,7 @@ test('a reader signs in, borrows 三体 for a branch, follows it to the shelf an
   await nearest.check();
   await page.getByText('今天 09:00–21:00').first().waitFor();
   await checked(page, 'reader-bag', { phone: true });
-  await page.getByRole('button', { name: /提交订单/ }).click();
+  await page.getByRole('button', { name: '提交订单（2 种）' }).click();
   await page.waitForURL(/#\/order\/\d+$/);
   const orderId = page.url().match(/order\/(\d+)/)[1];
   await page.getByText('备书中').first().waitFor();
@@ -134,6 +140,7 @@ test('a reader signs in, borrows 三体 for a branch, follows it to the shelf an
   const reader = await page.evaluate(() => localStorage.getItem('wangjie.reader.token'));
   const order = await app.as(reader, 'GET', `/api/orders/${orderId}`);
   assert.equal(order.pickup_point, 'B001');
+  assert.deepEqual(order.lines.map((l) => l.title).sort(), ['三体', '三体Ⅱ·黑暗森林'], 'both volumes, one order');
   for (const line of order.lines) {
     await app.as(await staffAt(line.pick_point), 'POST', '/api/staff/picks', { barcode: line.copy_barcode });
   }
@@ -158,7 +165,8 @@ test('a reader signs in, borrows 三体 for a branch, follows it to the shelf an
   // Handed over at the counter: the loan starts; renew it.
   await app.as(counter, 'POST', `/api/staff/orders/${orderId}/hand-over`);
   await page.getByRole('link', { name: '借阅', exact: true }).click();
-  const loan = page.locator('.card', { hasText: '三体' });
+  await page.locator('.card').filter({ hasText: '三体Ⅱ·黑暗森林' }).waitFor();
+  const loan = page.locator('.card').filter({ has: page.getByText('三体', { exact: true }) });
   await loan.getByText(/应还 /).waitFor();
   await loan.getByRole('button', { name: '续借《三体》' }).click();
   await loan.getByText(/已续借，新的应还日期/).waitFor();
