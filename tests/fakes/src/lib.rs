@@ -11,8 +11,8 @@
 //! against the providers' documentation.
 
 pub mod alipay;
-pub mod authorize;
 pub mod alipay_rent;
+pub mod authorize;
 pub mod keys;
 pub mod osmanthus;
 mod server;
