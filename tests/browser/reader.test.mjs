@@ -222,6 +222,33 @@ test('a reader without enough credit is told why and offered the deposit', async
   await context.close();
 });
 
+test('a Sesame reader asks for door delivery, is shown the fee to pay in Alipay, and cancels the order', async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  await page.goto(`${app.url}/m/#/record/3`);
+  await page.getByRole('button', { name: '借这本书' }).click();
+  await page.getByRole('link', { name: '去登录' }).click();
+  await page.getByRole('button', { name: '支付宝授权登录' }).click();
+  await consentAs(page, 'demo-sesame-720');
+  // Signed in before by the first test: the Sesame decision is still trusted.
+  await page.getByRole('radio', { name: /送书上门/ }).check();
+  await page.getByLabel('送书地址').fill('杭州市上城区庆春路521号 3 单元 502');
+  await page.getByRole('button', { name: '提交订单（1 种）' }).click();
+  await page.waitForURL(/#\/order\/\d+$/);
+  await page.getByText(/请在 .* 前支付配送费 ¥5\.00，否则订单将自动取消。/).waitFor();
+  await page.getByText('请在支付宝中打开本页面完成支付；支付成功后这里会自动更新。').waitFor();
+  await page.locator('.timeline li.current', { hasText: '已付配送费' }).waitFor();
+  await checked(page, 'reader-door-fee');
+  await page.getByRole('button', { name: '取消订单' }).click();
+  await page.getByRole('button', { name: '确认取消' }).click();
+  await page.getByText('已取消').first().waitFor();
+  assert.equal(await page.getByRole('button', { name: '取消订单' }).count(), 0);
+  await checked(page, 'reader-door-cancelled');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test(`the first load on Fast 3G takes under ${FIRST_LOAD_BUDGET_MS} ms`, async () => {
   const context = await browser.newContext(PHONE);
   const page = await context.newPage();
