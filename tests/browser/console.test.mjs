@@ -18,7 +18,7 @@ describe('staff console', () => {
   let order;
 
   before(async () => {
-    app = await startApp({ records: 2000 });
+    app = await startApp({ records: 2000, historyDays: 30 });
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
     page = await context.newPage();
@@ -28,7 +28,7 @@ describe('staff console', () => {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ auth_code: 'demo-sesame-720' }),
     }).then((r) => r.json());
     reader = { token: signedIn.token };
-    await app.as(reader.token, 'POST', '/api/me/credit', { source: 'sesame' });
+    await app.as(reader.token, 'POST', '/api/me/credit', { source: 'sesame', auth_code: 'demo-sesame-720' });
     reader.card = (await app.as(reader.token, 'POST', '/api/me/card')).card_number;
     const found = await app.as(reader.token, 'GET', `/api/search?q=${encodeURIComponent('三体')}`);
     const record = found.hits.find((h) => h.title === '三体');
@@ -112,7 +112,7 @@ describe('staff console', () => {
     assert.deepEqual(await axe(page), []);
     // A click elsewhere does not take the scanner's focus away.
     await page.locator('h1').click();
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'scan');
+    await page.waitForFunction(() => document.activeElement?.id === 'scan');
     await scan('NO-SUCH-COPY');
     await page.locator('.scan.bad').waitFor();
     await scan(line.copy_barcode);
@@ -182,7 +182,7 @@ describe('staff console', () => {
       await shot(page, `console-${screen}`);
     }
     await page.goto(`${app.url}/console/#/import`);
-    const csv = 'record_id,title,barcode,branch\nWEB-1,浏览器导入之书,WEB-1-1,B001\nWEB-2,,WEB-2-1,B001\n';
+    const csv = 'record_id,title,call_number,barcode,branch\nWEB-1,浏览器导入之书,I247/9,WEB-1-1,B001\nWEB-2,,I247/9,WEB-2-1,B001\n';
     await page.locator('input[type=file]').setInputFiles({ name: 'books.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByRole('button', { name: '开始导入' }).click();
     const result = page.locator('[data-testid=import-result]');

@@ -50,9 +50,10 @@ function startFakes() {
 
 /**
  * The app on a free port, migrated, with the demo library loaded
- * (`records` titles). Returns its URL, an operator client and stop().
+ * (`records` titles, and `historyDays` days of past loans and orders for
+ * the dashboard). Returns its URL, an operator client and stop().
  */
-export async function startApp({ records = 3000 } = {}) {
+export async function startApp({ records = 3000, historyDays = 0 } = {}) {
   const fakes = await startFakes();
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'wangjie-browser-'));
@@ -95,7 +96,7 @@ export async function startApp({ records = 3000 } = {}) {
     return text ? JSON.parse(text) : null;
   };
   await admin('POST', '/admin/migrate');
-  await admin('POST', `/admin/demo?records=${records}`);
+  await admin('POST', `/admin/demo?records=${records}&history_days=${historyDays}`);
   return {
     url,
     adminToken,
@@ -138,7 +139,13 @@ export function launchBrowser() {
 export function watchProblems(page) {
   const problems = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    // Chromium logs every 4xx answer as a failed resource; an API refusal
+    // is an answer the screen shows (a bad scan, a wrong password), so
+    // only failures of the app's own files count.
+    const url = message.location()?.url ?? '';
+    if (message.text().startsWith('Failed to load resource') && /\/(api|admin)\//.test(url)) return;
+    problems.push(`console: ${message.text()} ${url}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   return problems;

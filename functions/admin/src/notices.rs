@@ -2,12 +2,10 @@
 //! notices now), and the outbox read straight from the database.
 
 use wangjie_shared::notices;
-use wangjie_shared::problem;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
-use wangjie_shared::spin::outbound::{self, Call};
 use wangjie_shared::spin::{config, db};
-use wangjie_shared::{Error, Result};
+use wangjie_shared::Result;
 
 const NOTIFICATIONS: &str = "http://notifications.spin.internal";
 

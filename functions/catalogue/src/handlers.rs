@@ -6,7 +6,7 @@ use wangjie_shared::db::migrate;
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::search::index;
-use wangjie_shared::spin::{config, db, operator};
+use wangjie_shared::spin::{db, operator};
 use wangjie_shared::suggestions;
 use wangjie_shared::{auth, now_ms, Error, Result};
 
