@@ -30,13 +30,8 @@ pub fn report_health() -> Result<Reply> {
                 Dialect::Sqlite => "sqlite",
             };
             let check = Check::from_result(
-                migrate::current_version(db.as_ref()).and_then(|version| {
-                    if version < migrate::latest_version() {
-                        Err(Error::SchemaNotMigrated)
-                    } else {
-                        Ok(version)
-                    }
-                }),
+                migrate::ensure_current(db.as_ref())
+                    .and_then(|()| migrate::current_version(db.as_ref())),
                 |version| format!("schema version {version}"),
             );
             (backend, check)

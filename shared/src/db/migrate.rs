@@ -132,12 +132,29 @@ pub fn current_version(db: &dyn Db) -> Result<i64> {
     }
 }
 
-/// Refuses to go on when the database is older than this code.
+/// Refuses to go on when the database lacks a migration this code knows.
+/// Not only the newest: versions are numbered per branch of work (0015..
+/// may land after 0020), so a database at the highest version can still
+/// miss a lower one, which `apply_pending` would apply.
 pub fn ensure_current(db: &dyn Db) -> Result<()> {
-    if current_version(db)? < latest_version() {
+    if current_version(db)? < latest_version() || !missing_versions(db)?.is_empty() {
         return Err(Error::SchemaNotMigrated);
     }
     Ok(())
+}
+
+/// The versions this code knows that the database has not applied.
+pub fn missing_versions(db: &dyn Db) -> Result<Vec<i64>> {
+    let applied: Vec<i64> = db
+        .query(SQL_APPLIED_VERSIONS, &[])?
+        .iter()
+        .map(|row| row.i64("version"))
+        .collect::<Result<_>>()?;
+    Ok(MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.contains(v))
+        .collect())
 }
 
 /// Splits a migration file into single statements, since both Spin
