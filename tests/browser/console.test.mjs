@@ -159,11 +159,33 @@ describe('staff console', () => {
     assert.ok(loans.loans.some((l) => l.copy_barcode === order.lines[0].copy_barcode), JSON.stringify(loans));
   });
 
-  it('takes the book back at the counter', async () => {
+  it('lets a librarian decide a purchase suggestion', async () => {
+    const proposed = await app.as(reader.token, 'POST', '/api/me/suggestions', {
+      title: '浏览器里的图书馆', author: '测试者', point_code: 'B001',
+    });
+    await page.goto(`${app.url}/console/#/suggest`);
+    const card = page.locator(`[data-suggestion="${proposed.id}"]`);
+    await card.waitFor();
+    await shot(page, 'console-suggestions');
+    await card.getByLabel('价格 (¥)').fill('45.50');
+    await card.getByRole('button', { name: '批准采购' }).click();
+    await page.getByRole('status').filter({ hasText: '已批准采购' }).waitFor();
+    const mine = await app.as(reader.token, 'GET', '/api/me/suggestions');
+    const decided = mine.suggestions.find((s) => s.id === proposed.id);
+    assert.equal(decided.state, 'approved');
+    assert.equal(decided.price_fen, 4550);
+  });
+
+  it('takes the book back at the counter and marks it damaged', async () => {
+    const barcode = order.lines[0].copy_barcode;
     await page.goto(`${app.url}/console/#/returns`);
-    await scan(order.lines[0].copy_barcode);
+    await scan(barcode);
     await expectStatus('归还成功');
+    await page.getByRole('button', { name: '登记损坏' }).click();
+    await page.locator(`[data-returned="${barcode}"]`).filter({ hasText: '读者需赔偿' }).waitFor();
     await shot(page, 'console-returns');
+    const owed = await app.as(reader.token, 'GET', '/api/me/compensations');
+    assert.equal(owed.compensations.length, 1, JSON.stringify(owed));
   });
 
   it("shows the operator's dashboard with the figures the API reports", async () => {

@@ -47,6 +47,11 @@ const zh = {
   'job.lockers_offline': '书柜离线', 'job.retention': '数据保留', 'job.stats': '日统计', 'job.all': '全部',
   'notices.state': '状态', 'notices.queued': '排队中', 'notices.sent': '已发送', 'notices.failed': '失败',
   'notices.send': '立即发送', 'notices.sent_now': '本次发送', 'notices.kind': '类型', 'notices.channel': '渠道',
+  'nav.suggest': '读者荐购', 'suggest.count': '{n} 条', 'suggest.proposed': '待审核', 'suggest.approved': '已批准',
+  'suggest.rejected': '已拒绝', 'suggest.arrived': '已到馆', 'suggest.pickup': '取书点', 'suggest.price': '价格',
+  'suggest.reason': '理由', 'suggest.approve': '批准采购', 'suggest.decline': '拒绝',
+  'suggest.done_approve': '已批准采购《{title}》', 'suggest.done_decline': '已拒绝《{title}》，读者会看到理由',
+  'returns.damaged': '登记损坏', 'returns.damaged_done': '{barcode} 已登记损坏，读者需赔偿 {amount}',
   'notices.attempts': '失败次数', 'notices.why': '服务商答复', 'notices.next': '下次尝试', 'notices.none': '没有通知',
 };
 
@@ -98,6 +103,11 @@ const en = {
   'job.lockers_offline': 'Lockers offline', 'job.retention': 'Retention', 'job.stats': 'Daily statistics', 'job.all': 'All',
   'notices.state': 'State', 'notices.queued': 'Queued', 'notices.sent': 'Sent', 'notices.failed': 'Failed',
   'notices.send': 'Send now', 'notices.sent_now': 'Sent now', 'notices.kind': 'Kind', 'notices.channel': 'Channel',
+  'nav.suggest': 'Suggestions', 'suggest.count': '{n}', 'suggest.proposed': 'To decide', 'suggest.approved': 'Approved',
+  'suggest.rejected': 'Declined', 'suggest.arrived': 'Arrived', 'suggest.pickup': 'pickup at', 'suggest.price': 'Price',
+  'suggest.reason': 'Reason', 'suggest.approve': 'Approve purchase', 'suggest.decline': 'Decline',
+  'suggest.done_approve': 'Approved buying “{title}”', 'suggest.done_decline': 'Declined “{title}”; the reader sees the reason',
+  'returns.damaged': 'Mark damaged', 'returns.damaged_done': '{barcode} marked damaged; the reader owes {amount}',
   'notices.attempts': 'Failures', 'notices.why': 'Provider answer', 'notices.next': 'Next attempt', 'notices.none': 'No notices',
 };
 
