@@ -20,6 +20,36 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
+/// The events of one kind of subject (`hold`, `compensation`, ...), for
+/// the modules whose rows are numbered: `EVENTS.log(db, at, actor, id, ..)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject(pub &'static str);
+
+impl Subject {
+    /// Appends an event about subject `id` of this kind.
+    pub fn log(
+        self,
+        db: &dyn Db,
+        at_ms: i64,
+        actor: &str,
+        id: i64,
+        event: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        append(
+            db,
+            at_ms,
+            Event {
+                actor,
+                subject_kind: self.0,
+                subject_id: id.to_string(),
+                event,
+                detail,
+            },
+        )
+    }
+}
+
 /// Appends `event` at `at_ms`.
 pub fn append(db: &dyn Db, at_ms: i64, event: Event<'_>) -> Result<()> {
     db.execute(

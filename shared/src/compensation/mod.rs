@@ -160,7 +160,7 @@ pub fn pay(
     if changed == 0 {
         return Ok(Paid::Already);
     }
-    log(
+    EVENTS.log(
         db,
         now_ms,
         "alipay",
@@ -171,24 +171,5 @@ pub fn pay(
     Ok(Paid::Now)
 }
 
-/// Appends an event about compensation `id`.
-pub(crate) fn log(
-    db: &dyn Db,
-    at_ms: i64,
-    actor: &str,
-    id: i64,
-    event: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
-    crate::events::append(
-        db,
-        at_ms,
-        crate::events::Event {
-            actor,
-            subject_kind: "compensation",
-            subject_id: id.to_string(),
-            event,
-            detail,
-        },
-    )
-}
+/// This module's rows in the event log.
+pub(crate) const EVENTS: crate::events::Subject = crate::events::Subject("compensation");

@@ -3,7 +3,7 @@
 //! (a lost one), the copy withdrawn, the compensation opened, and each step
 //! in the event log. Asking again answers the compensation already opened.
 
-use super::{for_loan, log, CompensationRules, CompensationView, Reason, TRADE_PREFIX};
+use super::{for_loan, CompensationRules, CompensationView, Reason, TRADE_PREFIX};
 use crate::db::{in_transaction, Db};
 use crate::staff::Staff;
 use crate::{Error, Result};
@@ -205,7 +205,7 @@ fn open(
             detail: serde_json::json!({ "reason": reason.as_str(), "loan_id": loan_id }),
         },
     )?;
-    log(
+    super::EVENTS.log(
         db,
         now_ms,
         actor,

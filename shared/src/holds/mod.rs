@@ -165,7 +165,7 @@ pub fn join(
             .map(|r| r.i64("id"))
             .transpose()?
             .ok_or_else(|| Error::Conflict(format!("you are already waiting for «{title}»")))?;
-        log(
+        EVENTS.log(
             db,
             now_ms,
             &format!("reader:{reader_id}"),
@@ -200,7 +200,7 @@ pub fn cancel(db: &dyn Db, reader_id: i64, hold_id: i64, now_ms: i64) -> Result<
         }
         return Ok(hold);
     }
-    log(
+    EVENTS.log(
         db,
         now_ms,
         &format!("reader:{reader_id}"),
@@ -211,24 +211,5 @@ pub fn cancel(db: &dyn Db, reader_id: i64, hold_id: i64, now_ms: i64) -> Result<
     get(db, reader_id, hold_id)
 }
 
-/// Appends an event about hold `hold_id`.
-pub(crate) fn log(
-    db: &dyn Db,
-    at_ms: i64,
-    actor: &str,
-    hold_id: i64,
-    event: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
-    crate::events::append(
-        db,
-        at_ms,
-        crate::events::Event {
-            actor,
-            subject_kind: "hold",
-            subject_id: hold_id.to_string(),
-            event,
-            detail,
-        },
-    )
-}
+/// This module's rows in the event log.
+pub(crate) const EVENTS: crate::events::Subject = crate::events::Subject("hold");

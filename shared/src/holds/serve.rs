@@ -76,7 +76,7 @@ pub fn serve(db: &dyn Db, barcode: &str, actor: &str, now_ms: i64) -> Result<Opt
         .collect::<Result<Vec<_>>>()?;
     for hold in &queue {
         if let Some(reason) = passed_over(db, hold, now_ms)? {
-            super::log(
+            super::EVENTS.log(
                 db,
                 now_ms,
                 actor,
@@ -217,7 +217,7 @@ fn allocate(
             "state": state.as_str(), "lines": [record_id], "consolidate": false, "hold": hold.id,
         }),
     )?;
-    super::log(
+    super::EVENTS.log(
         db,
         now_ms,
         actor,

@@ -83,24 +83,5 @@ pub fn mark_late(db: &dyn Db, grace_ms: i64, batch: i64, now_ms: i64) -> Result<
     )
 }
 
-/// Appends an event about Sesame order `id`.
-pub(crate) fn log(
-    db: &dyn Db,
-    at_ms: i64,
-    actor: &str,
-    id: i64,
-    event: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
-    crate::events::append(
-        db,
-        at_ms,
-        crate::events::Event {
-            actor,
-            subject_kind: "sesame_order",
-            subject_id: id.to_string(),
-            event,
-            detail,
-        },
-    )
-}
+/// This module's rows in the event log.
+pub(crate) const EVENTS: crate::events::Subject = crate::events::Subject("sesame_order");

@@ -6,7 +6,6 @@
 //! call it answers, so a step of the loan that owed something new meanwhile
 //! (a return during a create) is not lost.
 
-use super::log;
 use crate::db::Db;
 use crate::{Error, Result};
 use serde::Serialize;
@@ -169,7 +168,7 @@ pub fn created(db: &dyn Db, owed: &mut Owed, order_no: &str, now_ms: i64) -> Res
         &[owed.id.into(), order_no.into()],
     )?;
     owed.zm_order_no = Some(order_no.to_string());
-    log(
+    super::EVENTS.log(
         db,
         now_ms,
         "sesame",
@@ -190,7 +189,7 @@ pub fn created(db: &dyn Db, owed: &mut Owed, order_no: &str, now_ms: i64) -> Res
 
 /// Sesame moved the order's expiry.
 pub fn modified(db: &dyn Db, owed: &Owed, now_ms: i64) -> Result<()> {
-    log(
+    super::EVENTS.log(
         db,
         now_ms,
         "sesame",
@@ -210,7 +209,7 @@ pub fn completed(db: &dyn Db, owed: &Owed, now_ms: i64) -> Result<()> {
         "UPDATE sesame_orders SET completed_at_ms = $2 WHERE id = $1",
         &[owed.id.into(), now_ms.into()],
     )?;
-    log(
+    super::EVENTS.log(
         db,
         now_ms,
         "sesame",
@@ -244,7 +243,7 @@ pub fn reported(db: &dyn Db, owed: &Owed, use_state: &str, now_ms: i64) -> Resul
              WHERE id = $1 AND state = 'open'",
             &[owed.id.into(), now_ms.into(), to.as_str().into()],
         )? == 1;
-    log(
+    super::EVENTS.log(
         db,
         now_ms,
         "sesame",

@@ -8,7 +8,7 @@
 //! who may not borrow just now keeps the hold and is served by the next
 //! copy that comes back.
 
-use super::{log, SuggestionState, SuggestionStep};
+use super::{SuggestionState, SuggestionStep};
 use crate::db::{in_transaction, Db};
 use crate::{Error, Result};
 
@@ -77,7 +77,7 @@ pub fn arrive_imported(db: &dyn Db, now_ms: i64) -> Result<u64> {
             if changed == 0 {
                 return Err(Error::Conflict("arrived meanwhile".into()));
             }
-            log(
+            super::EVENTS.log(
                 db,
                 now_ms,
                 "system",
@@ -88,7 +88,7 @@ pub fn arrive_imported(db: &dyn Db, now_ms: i64) -> Result<u64> {
                 }),
             )?;
             if let Some(hold) = hold {
-                crate::holds::log(
+                crate::holds::EVENTS.log(
                     db,
                     now_ms,
                     "system",

@@ -188,7 +188,7 @@ pub fn propose(
             .map(|r| r.i64("id"))
             .transpose()?
             .ok_or_else(|| Error::Conflict("you suggested this book already".into()))?;
-        log(
+        EVENTS.log(
             db,
             now_ms,
             &format!("reader:{reader_id}"),
@@ -247,24 +247,5 @@ fn already_suggested(db: &dyn Db, proposal: &Proposal) -> Result<bool> {
     Ok(!rows.is_empty())
 }
 
-/// Appends an event about suggestion `id`.
-pub(crate) fn log(
-    db: &dyn Db,
-    at_ms: i64,
-    actor: &str,
-    id: i64,
-    event: &str,
-    detail: serde_json::Value,
-) -> Result<()> {
-    crate::events::append(
-        db,
-        at_ms,
-        crate::events::Event {
-            actor,
-            subject_kind: "suggestion",
-            subject_id: id.to_string(),
-            event,
-            detail,
-        },
-    )
-}
+/// This module's rows in the event log.
+pub(crate) const EVENTS: crate::events::Subject = crate::events::Subject("suggestion");

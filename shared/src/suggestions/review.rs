@@ -3,7 +3,7 @@
 //! reason. Each decision is one conditional `UPDATE` (only a proposed
 //! suggestion is decided, once), logged, and the reader is told.
 
-use super::{get, log, rules, SuggestionRules, SuggestionState, SuggestionStep, SuggestionView};
+use super::{get, rules, SuggestionRules, SuggestionState, SuggestionStep, SuggestionView};
 use crate::db::{in_transaction, Db};
 use crate::staff::Staff;
 use crate::{Error, Result};
@@ -138,7 +138,7 @@ fn decided(
         SuggestionState::Approved => "suggestion_approved",
         _ => "suggestion_declined",
     };
-    log(
+    super::EVENTS.log(
         db,
         now_ms,
         &staff.actor(),
