@@ -29,6 +29,15 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// Occurs when a request has a body whose `Content-Type` is missing or
+    /// not one the endpoint reads (a JSON endpoint sent `text/plain`). 415.
+    #[error("unsupported content type {declared:?}: this endpoint reads {expected}")]
+    UnsupportedMediaType {
+        /// The `Content-Type` sent, `""` when none.
+        declared: String,
+        /// What the endpoint reads (`application/json`).
+        expected: &'static str,
+    },
     /// Occurs when a route exists but not for this method. 405.
     #[error("method {method} not allowed here")]
     MethodNotAllowed {

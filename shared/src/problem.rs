@@ -82,6 +82,12 @@ fn classify(error: &Error) -> (u16, &'static str, &'static str, bool) {
         Error::NotFound { .. } => (404, "not-found", "Not found", false),
         Error::Invalid { .. } => (400, "invalid-request", "Invalid request", false),
         Error::BodyTooLarge { .. } => (413, "body-too-large", "Request body too large", false),
+        Error::UnsupportedMediaType { .. } => (
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            false,
+        ),
         Error::MethodNotAllowed { .. } => (405, "method-not-allowed", "Method not allowed", false),
         Error::Unauthenticated => (401, "unauthenticated", "Authentication required", false),
         Error::Forbidden(_) => (403, "forbidden", "Forbidden", false),
@@ -166,6 +172,17 @@ mod tests {
         let problem = Problem::from_error(&error, None);
         assert_eq!((problem.status, problem.retryable), (503, true));
         assert!(problem.kind.ends_with("/credit-unavailable"));
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_type_is_a_415_that_is_not_retried() {
+        let error = Error::UnsupportedMediaType {
+            declared: "text/plain".into(),
+            expected: "application/json",
+        };
+        let problem = Problem::from_error(&error, None);
+        assert_eq!((problem.status, problem.retryable), (415, false));
+        assert!(problem.kind.ends_with("/unsupported-media-type"));
     }
 
     #[test]

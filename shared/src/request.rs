@@ -96,8 +96,61 @@ impl Request {
     }
 
     /// The body as JSON of type `T`.
+    ///
+    /// The body must be declared JSON ([`Error::UnsupportedMediaType`]
+    /// otherwise, when there is a body), must be a JSON object (serde
+    /// would read a struct from an array too) and must hold no NUL
+    /// character in any key or string, which PostgreSQL cannot store; the
+    /// 400 names the field.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if !self.body.is_empty() {
+            self.require_json_content_type()?;
+        }
+        let value: serde_json::Value = serde_json::from_slice(&self.body)
+            .map_err(|e| Error::invalid("body", e.to_string()))?;
+        if !value.is_object() {
+            return Err(Error::invalid("body", "must be a JSON object"));
+        }
+        refuse_nul_in_json(&value, "body")?;
         serde_json::from_slice(&self.body).map_err(|e| Error::invalid("body", e.to_string()))
+    }
+
+    /// Refuses a body whose `Content-Type` is missing or not JSON
+    /// (`application/json` or `application/*+json`, any parameters).
+    fn require_json_content_type(&self) -> Result<()> {
+        let declared = self.header("content-type").unwrap_or("").trim();
+        if is_json_media_type(declared) {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedMediaType {
+                declared: declared.to_string(),
+                expected: "application/json",
+            })
+        }
+    }
+
+    /// Refuses a NUL character (U+0000) in the path, a query parameter's
+    /// name or value, or a header value: no text we store may hold one
+    /// (PostgreSQL refuses it), so it is bad input whichever backend runs.
+    /// Called once for every request, before its handler.
+    pub fn refuse_nul(&self) -> Result<()> {
+        if self.path.contains('\0') {
+            return Err(nul_in("path"));
+        }
+        for (name, value) in &self.query {
+            if name.contains('\0') {
+                return Err(nul_in("query"));
+            }
+            if value.contains('\0') {
+                return Err(nul_in(name));
+            }
+        }
+        for (name, value) in &self.headers {
+            if value.contains('\0') {
+                return Err(nul_in(name));
+            }
+        }
+        Ok(())
     }
 
     /// Refuses methods other than those listed.
@@ -114,6 +167,67 @@ impl Request {
                     .join(", "),
             })
         }
+    }
+}
+
+/// A numeric path segment naming something stored (`/api/orders/{id}`):
+/// a positive 64-bit integer written in decimal digits, else a 400
+/// `invalid id: must be <what>` (`"an order number"`).
+pub fn path_id(text: &str, what: &str) -> Result<i64> {
+    text.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| text.parse::<i64>().ok())
+        .flatten()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| Error::invalid("id", format!("must be {what}")))
+}
+
+/// Whether `declared` (a `Content-Type` value) names JSON:
+/// `application/json` or `application/<anything>+json`, in any case, with
+/// any parameters.
+pub fn is_json_media_type(declared: &str) -> bool {
+    let essence = declared
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", "json")) => true,
+        Some(("application", subtype)) => {
+            subtype.len() > "+json".len() && subtype.ends_with("+json")
+        }
+        _ => false,
+    }
+}
+
+/// The 400 for a NUL character in `field`.
+fn nul_in(field: &str) -> Error {
+    Error::invalid(field, "holds a NUL character (U+0000)")
+}
+
+/// Refuses a NUL in any key or string of `value`, naming the field by its
+/// path from the body (`body.fulfilment.address`, `body.lines[0]`).
+fn refuse_nul_in_json(value: &serde_json::Value, at: &str) -> Result<()> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.contains('\0') => Err(nul_in(at)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(n, item)| refuse_nul_in_json(item, &format!("{at}[{n}]"))),
+        Value::Object(members) => members.iter().try_for_each(|(key, member)| {
+            if key.contains('\0') {
+                return Err(nul_in(at));
+            }
+            let at = if at == "body" {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            refuse_nul_in_json(member, &at)
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -147,9 +261,119 @@ mod tests {
         assert_eq!(error.to_string(), "invalid lat: \"north\" is not a number");
     }
 
+    fn post_json(body: &str) -> Request {
+        Request::new(
+            http::Method::POST,
+            "/",
+            vec![("Content-Type".into(), "application/json".into())],
+            body.as_bytes().to_vec(),
+        )
+    }
+
+    fn field_of(error: Error) -> String {
+        match error {
+            Error::Invalid { field, .. } => field,
+            other => panic!("not invalid input: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_nul_in_a_json_string_is_refused_naming_the_field() {
+        let request = post_json(r#"{"fulfilment": {"address": "a\u0000b"}, "lines": [1]}"#);
+        let error = request.json::<serde_json::Value>().unwrap_err();
+        assert_eq!(field_of(error), "fulfilment.address");
+        let request = post_json(r#"{"tags": ["ok", "x\u0000"]}"#);
+        let error = request.json::<serde_json::Value>().unwrap_err();
+        assert_eq!(field_of(error), "tags[1]");
+    }
+
+    #[test]
+    fn a_nul_in_a_query_parameter_or_header_is_refused_naming_it() {
+        assert_eq!(
+            field_of(get("/api/search?q=a%00b").refuse_nul().unwrap_err()),
+            "q"
+        );
+        let request = Request::new(
+            http::Method::GET,
+            "/",
+            vec![("X-Note".into(), "a\0b".into())],
+            vec![],
+        );
+        assert_eq!(field_of(request.refuse_nul().unwrap_err()), "x-note");
+        assert!(get("/api/search?q=ok").refuse_nul().is_ok());
+    }
+
+    #[test]
+    fn a_json_array_is_not_an_object() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Order {
+            lines: Vec<i64>,
+            note: String,
+        }
+        let error = post_json(r#"[[3], "x"]"#).json::<Order>().unwrap_err();
+        assert_eq!(error.to_string(), "invalid body: must be a JSON object");
+        assert!(post_json(r#"{"lines": [3], "note": "x"}"#)
+            .json::<Order>()
+            .is_ok());
+    }
+
+    #[test]
+    fn a_body_not_declared_json_is_an_unsupported_media_type() {
+        let body = br#"{"a": 1}"#.to_vec();
+        for declared in [None, Some("text/plain"), Some("application/jsonx")] {
+            let headers = declared
+                .map(|t| vec![("Content-Type".to_string(), t.to_string())])
+                .unwrap_or_default();
+            let request = Request::new(http::Method::POST, "/", headers, body.clone());
+            assert!(
+                matches!(
+                    request.json::<serde_json::Value>(),
+                    Err(Error::UnsupportedMediaType { .. })
+                ),
+                "{declared:?}"
+            );
+        }
+        for declared in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            let request = Request::new(
+                http::Method::POST,
+                "/",
+                vec![("content-type".into(), declared.into())],
+                body.clone(),
+            );
+            assert!(request.json::<serde_json::Value>().is_ok(), "{declared}");
+        }
+    }
+
+    #[test]
+    fn a_path_id_is_a_positive_64_bit_integer() {
+        assert_eq!(path_id("42", "an order number").unwrap(), 42);
+        assert_eq!(path_id("9223372036854775807", "x").unwrap(), i64::MAX);
+        for bad in [
+            "0",
+            "-1",
+            "+1",
+            "",
+            "1e3",
+            "9223372036854775808",
+            "18446744073709551616",
+        ] {
+            let error = path_id(bad, "an order number").unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "invalid id: must be an order number",
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn malformed_json_is_invalid_input() {
-        let request = Request::new(http::Method::POST, "/", vec![], b"{nope".to_vec());
+        let request = post_json("{nope");
         assert!(matches!(
             request.json::<serde_json::Value>(),
             Err(Error::Invalid { .. })

@@ -9,6 +9,7 @@ mod deposit;
 mod door;
 mod edges;
 mod holds;
+mod hostile;
 mod import;
 mod jobs;
 mod loans;

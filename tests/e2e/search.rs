@@ -222,7 +222,7 @@ on_both_backends!(
         assert!(counted >= 6, "{}", record.json);
         assert!(record.json["borrowable_online"].is_boolean());
         app.get("/api/records/999999").await?.assert_problem(404);
-        app.get("/api/records/abc").await?.assert_problem(404);
+        app.get("/api/records/abc").await?.assert_problem(400);
         Ok(())
     }
 );

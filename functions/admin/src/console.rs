@@ -9,12 +9,11 @@ use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::{db, kv};
 use wangjie_shared::staff::accounts::{self, NewStaff};
-use wangjie_shared::{now_ms, Error, Result};
+use wangjie_shared::{now_ms, Result};
 
 /// A numeric path segment naming a member of staff.
 pub fn staff_id(text: &str) -> Result<i64> {
-    text.parse()
-        .map_err(|_| Error::invalid("id", "must be a staff id (a number)"))
+    wangjie_shared::request::path_id(text, "a staff id (a number)")
 }
 
 /// `POST /admin/staff {staff_no, name, home_point, role, password?}`: 201

@@ -141,9 +141,7 @@ pub fn load_demo(request: &Request) -> Result<Reply> {
 /// out by the operator (staff sign-in through the library's directory is
 /// not built; this is the seam it will replace).
 pub fn open_staff_session(id: &str) -> Result<Reply> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| Error::invalid("id", "must be a staff number"))?;
+    let id = wangjie_shared::request::path_id(id, "a staff number")?;
     let staff = wangjie_shared::staff::get(db::connect()?.as_ref(), id)?;
     let (token, expires_at_ms) = wangjie_shared::spin::session::issue_staff(staff.id, now_ms())?;
     Ok(Reply::json(

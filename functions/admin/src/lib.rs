@@ -93,17 +93,14 @@ fn route(request: &Request) -> Result<Reply> {
         "/admin/jobs/sync-sesame" => {
             request.allow(&[Method::POST])?;
             handlers::authorize(request)?;
-            let batch = request.parse_param::<u32>("batch", "a whole number")?;
+            let batch = request.count_param::<u32>("batch", 100, 1, 100)?;
             // Up to four gateway calls per row, each bounded by the timeout.
             let timeout_ms = (4
                 * wangjie_shared::spin::config::number("provider_timeout_ms", 3000)?
-                * u64::from(batch.unwrap_or(100).clamp(1, 100))
+                * u64::from(batch)
                 + 5000)
                 .min(600_000);
-            let url = match batch {
-                Some(n) => format!("http://credit.spin.internal/sesame-orders/sync?batch={n}"),
-                None => "http://credit.spin.internal/sesame-orders/sync".to_string(),
-            };
+            let url = format!("http://credit.spin.internal/sesame-orders/sync?batch={batch}");
             private::forward("POST", &url, timeout_ms)
         }
         "/admin/jobs/expire-payments" => {

@@ -17,11 +17,8 @@ fn forward(method: &str, path: &str) -> Result<Reply> {
 
 /// `POST /admin/jobs/send-notices?batch=N`.
 pub fn send(request: &Request) -> Result<Reply> {
-    let batch = request.parse_param::<u32>("batch", "a whole number")?;
-    match batch {
-        Some(n) => forward("POST", &format!("/send?batch={n}")),
-        None => forward("POST", "/send"),
-    }
+    let batch = request.count_param::<u32>("batch", 50, 1, 500)?;
+    forward("POST", &format!("/send?batch={batch}"))
 }
 
 /// `GET /admin/notices?reader=ID&status=queued|sent|failed|superseded&limit=N`:

@@ -39,6 +39,16 @@ struct Answer {
 pub fn decide(request: &Request) -> Result<Reply> {
     let ask: Ask = request.json()?;
     let source = CreditSource::parse(&ask.source)?;
+    // Checked before the cache is asked, so the same request is refused
+    // whether or not a trusted decision is cached.
+    let auth_code = ask
+        .auth_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|code| !code.is_empty());
+    if auth_code.is_some_and(|code| code.len() > 256) {
+        return Err(Error::invalid("auth_code", "longer than 256 characters"));
+    }
     let now = now_ms();
     let db = db::connect()?;
     // Also proves the reader exists before anything is cached for them.
@@ -55,20 +65,12 @@ pub fn decide(request: &Request) -> Result<Reply> {
             ));
         }
     }
-    let auth_code = ask
-        .auth_code
-        .as_deref()
-        .map(str::trim)
-        .filter(|code| !code.is_empty())
-        .ok_or_else(|| {
-            Error::invalid(
-                "auth_code",
-                "no trusted decision is cached: the reader must authorise a credit check",
-            )
-        })?;
-    if auth_code.len() > 256 {
-        return Err(Error::invalid("auth_code", "longer than 256 characters"));
-    }
+    let auth_code = auth_code.ok_or_else(|| {
+        Error::invalid(
+            "auth_code",
+            "no trusted decision is cached: the reader must authorise a credit check",
+        )
+    })?;
     let policy = CreditPolicy::from_settings(config::optional)?;
     let (outcome, citizen) = match source {
         CreditSource::Sesame => (

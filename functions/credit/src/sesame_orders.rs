@@ -30,11 +30,7 @@ struct Synced {
 
 /// Sends what is owed now, at most `batch` rows (100).
 pub fn sync(request: &Request) -> Result<Reply> {
-    let batch = i64::from(
-        request
-            .parse_param::<u32>("batch", "a whole number")?
-            .unwrap_or(100),
-    );
+    let batch = i64::from(request.count_param::<u32>("batch", 100, 1, 100)?);
     let now = now_ms();
     let db = db::connect()?;
     let alipay = Alipay::from_variables()?;

@@ -142,6 +142,7 @@ struct PickupBody {
 /// `POST /api/lockers/{id}/pickups {"order_id"}`: the reader's session;
 /// 202 once the `open_cell` command waits for the locker's next heartbeat.
 fn pickup(request: &Request, locker: &str) -> Result<Reply> {
+    wangjie_shared::locker::check_path_id(locker)?;
     let now = now_ms();
     let claims = session::authenticate(request, now)?;
     let body: PickupBody = request.json()?;

@@ -24,8 +24,7 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
 
 /// A numeric path segment.
 fn id(text: &str, what: &str) -> Result<i64> {
-    text.parse()
-        .map_err(|_| Error::invalid("id", format!("must be {what} number")))
+    wangjie_shared::request::path_id(text, &format!("{what} number"))
 }
 
 /// The route table.

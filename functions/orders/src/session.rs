@@ -30,9 +30,13 @@ struct SignedIn {
 
 /// `POST /api/staff/session {staff_no, password}` or `{staff_no, code}`:
 /// 201 with a token for one shift. Every failure, a malformed body
-/// included, is the same 401.
+/// included, is the same 401; only a body not sent as JSON is a 415.
 pub fn sign_in(request: &Request) -> Result<Reply> {
-    let body: SignIn = request.json().map_err(|_| Error::Unauthenticated)?;
+    // A body that is not declared JSON says nothing about credentials.
+    let body: SignIn = request.json().map_err(|error| match error {
+        Error::UnsupportedMediaType { .. } => error,
+        _ => Error::Unauthenticated,
+    })?;
     let credential = match (body.password, body.code) {
         (Some(password), None) => Credential::Password(password),
         (None, Some(code)) => Credential::Code(code),

@@ -16,8 +16,7 @@ fn signed_in(request: &Request, db: &dyn wangjie_shared::db::Db) -> Result<staff
 }
 
 fn id(text: &str) -> Result<i64> {
-    text.parse()
-        .map_err(|_| Error::invalid("id", "must be a suggestion number"))
+    wangjie_shared::request::path_id(text, "a suggestion number")
 }
 
 /// `GET /api/staff/suggestions[?state=proposed]`: oldest first.

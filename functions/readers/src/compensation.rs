@@ -50,9 +50,7 @@ fn payable(alipay: &Alipay, compensation: CompensationView, now: i64) -> Result<
 pub fn declare_lost(request: &Request, id: &str) -> Result<Reply> {
     let now = now_ms();
     let claims = session::authenticate(request, now)?;
-    let loan: i64 = id
-        .parse()
-        .map_err(|_| Error::invalid("id", "must be a loan number"))?;
+    let loan = wangjie_shared::request::path_id(id, "a loan number")?;
     // Refused before anything is stored when it could not be paid.
     let alipay = alipay()?;
     let rules = CompensationRules::from_settings(config::optional)?;
@@ -78,9 +76,7 @@ pub fn list(request: &Request) -> Result<Reply> {
 pub fn pay(request: &Request, id: &str) -> Result<Reply> {
     let now = now_ms();
     let claims = session::authenticate(request, now)?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| Error::invalid("id", "must be a compensation number"))?;
+    let id = wangjie_shared::request::path_id(id, "a compensation number")?;
     let alipay = alipay()?;
     let found = compensation::get(db::connect()?.as_ref(), claims.reader_id, id)?;
     if found.state != "awaiting_payment" {

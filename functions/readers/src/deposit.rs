@@ -47,9 +47,7 @@ pub fn show_current(request: &Request) -> Result<Reply> {
 /// `GET /api/me/deposits/{id}`: only the reader's own.
 pub fn show(request: &Request, id: &str) -> Result<Reply> {
     let claims = session::authenticate(request, now_ms())?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| Error::invalid("id", "must be a deposit number"))?;
+    let id = wangjie_shared::request::path_id(id, "a deposit number")?;
     let deposit = deposit::get_for(db::connect()?.as_ref(), claims.reader_id, id)?;
     Ok(Reply::json(200, &deposit))
 }

@@ -63,6 +63,5 @@ pub fn cancel(request: &Request, id: &str) -> Result<Reply> {
 }
 
 fn hold_id(text: &str) -> Result<i64> {
-    text.parse()
-        .map_err(|_| Error::invalid("id", "must be a hold number"))
+    wangjie_shared::request::path_id(text, "a hold number")
 }

@@ -38,9 +38,7 @@ pub fn notices(request: &Request) -> Result<Reply> {
 pub fn renew(request: &Request, id: &str) -> Result<Reply> {
     let now = now_ms();
     let claims = session::authenticate(request, now)?;
-    let loan: i64 = id
-        .parse()
-        .map_err(|_| Error::invalid("id", "must be a loan number"))?;
+    let loan = wangjie_shared::request::path_id(id, "a loan number")?;
     let rules = RenewRules {
         loan_period_ms: config::number("loan_period_ms", 30 * 24 * 3_600_000)? as i64,
         max_renewals: config::number("max_renewals", 1)? as i64,
@@ -54,9 +52,7 @@ pub fn renew(request: &Request, id: &str) -> Result<Reply> {
 /// behind a 404 would protect nothing).
 pub fn show_reader(request: &Request, id: &str) -> Result<Reply> {
     let claims = session::authenticate(request, now_ms())?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| Error::invalid("id", "must be a reader number"))?;
+    let id = wangjie_shared::request::path_id(id, "a reader number")?;
     if id != claims.reader_id {
         return Err(Error::Forbidden(
             "a reader may see only their own record".into(),

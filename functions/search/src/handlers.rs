@@ -5,7 +5,7 @@ use wangjie_shared::request::Request;
 use wangjie_shared::search::query::{SearchParams, SearchQuery};
 use wangjie_shared::search::{detail, store};
 use wangjie_shared::spin::{config, db};
-use wangjie_shared::{Error, Result};
+use wangjie_shared::Result;
 
 /// `GET /api/search?q=&title=&author=&isbn=&branch=&available=&point=&lat=&lon=&page=&per_page=`.
 pub fn search_records(request: &Request) -> Result<Reply> {
@@ -34,8 +34,7 @@ pub fn search_records(request: &Request) -> Result<Reply> {
 
 /// `GET /api/records/{id}`.
 pub fn show_record(id: &str) -> Result<Reply> {
-    // A malformed id names no record: 404, as for an unknown one.
-    let id: i64 = id.parse().map_err(|_| Error::NotFound { what: "record" })?;
+    let id = wangjie_shared::request::path_id(id, "a record number")?;
     let record = detail::record_detail(db::connect()?.as_ref(), id)?;
     Ok(Reply::json(200, &record))
 }

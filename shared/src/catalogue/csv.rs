@@ -227,6 +227,19 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_with_a_nul_rejects_its_record_and_keeps_the_others() {
+        let parsed = read("R1,,三\0体,,,,B1,BR01,I1\nR2,,活着,余华,,1993,B2,BR01,I2\n");
+        assert_eq!(parsed.records.len(), 1, "{:?}", parsed.rejections);
+        assert_eq!(parsed.records[0].1.title, "活着");
+        let rejection = &parsed.rejections[0];
+        assert_eq!(rejection.position.line, Some(2));
+        assert!(
+            rejection.reason.contains("title holds a NUL"),
+            "{rejection:?}"
+        );
+    }
+
+    #[test]
     fn a_copy_may_carry_an_rfid_tag_of_printable_ascii() {
         let body = "record_id,title,call_number,barcode,branch,rfid\n\
                     R1,三体,I247/1,B1,BR01,E2801160600002084A4B3C21\n\

@@ -152,6 +152,11 @@ impl ImportRecord {
 
     /// Checks the rules that do not depend on stored state.
     pub fn validate(&self) -> std::result::Result<(), String> {
+        if let Some(field) = self.field_with_nul() {
+            return Err(format!(
+                "{field} holds a NUL character (U+0000), which cannot be stored"
+            ));
+        }
         if self.title.trim().is_empty() {
             return Err("no title".into());
         }
@@ -198,6 +203,38 @@ impl ImportRecord {
     }
 }
 
+impl ImportRecord {
+    /// The first field holding a NUL character, by its CSV column name.
+    fn field_with_nul(&self) -> Option<&'static str> {
+        let has = |text: &str| text.contains('\0');
+        let has_opt = |text: &Option<String>| text.as_deref().is_some_and(has);
+        let record = [
+            ("record_id", has_opt(&self.source_id)),
+            ("isbn", has_opt(&self.isbn13)),
+            ("title", has(&self.title)),
+            ("responsibility", has(&self.responsibility)),
+            ("publisher", has(&self.publisher)),
+            ("language", has(&self.language)),
+            ("subjects", self.subjects.iter().any(|s| has(s))),
+            ("call_number", has_opt(&self.call_number)),
+            ("set_key", has_opt(&self.set_key)),
+        ];
+        let copies = self.copies.iter().flat_map(|copy| {
+            [
+                ("barcode", has(&copy.barcode)),
+                ("branch", has(&copy.branch)),
+                ("copy_call_number", has_opt(&copy.call_number)),
+                ("rfid", has_opt(&copy.rfid)),
+            ]
+        });
+        record
+            .into_iter()
+            .chain(copies)
+            .find(|(_, nul)| *nul)
+            .map(|(field, _)| field)
+    }
+}
+
 /// Reads an ISBN in any written form (ISBN-10 or -13, hyphens, spaces) as
 /// ISBN-13 digits, refusing a wrong check digit.
 pub fn normalize_isbn(text: &str) -> std::result::Result<String, String> {
@@ -225,11 +262,13 @@ impl Parsed {
     }
 
     /// Records a rejection.
+    /// A NUL in the key or reason is shown as U+FFFD: the report is stored.
     pub fn reject(&mut self, position: Position, key: Option<String>, reason: String) {
+        let visible = |text: String| text.replace('\0', "\u{FFFD}");
         self.rejections.push(Rejection {
             position,
-            key,
-            reason,
+            key: key.map(visible),
+            reason: visible(reason),
         });
     }
 }

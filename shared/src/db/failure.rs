@@ -6,6 +6,9 @@ use crate::Error;
 
 /// A PostgreSQL server error, by SQLSTATE.
 pub fn from_postgres(sqlstate: &str, message: &str) -> Error {
+    if is_nul_in_text(sqlstate, message) {
+        return nul_in_text();
+    }
     match sqlstate {
         // 42P01 undefined_table: the schema is older than this code.
         "42P01" => Error::SchemaNotMigrated,
@@ -16,6 +19,26 @@ pub fn from_postgres(sqlstate: &str, message: &str) -> Error {
         }
         code => Error::Internal(anyhow::anyhow!("postgres {code}: {message}")),
     }
+}
+
+/// Whether PostgreSQL refused text holding a NUL character: SQLSTATE
+/// 22021 `character_not_in_repertoire` ("invalid byte sequence for
+/// encoding \"UTF8\": 0x00"), however the host reports it.
+pub fn is_nul_in_text(sqlstate: &str, message: &str) -> bool {
+    sqlstate == "22021"
+        || (message.contains("invalid byte sequence") && message.contains("0x00"))
+        || message.contains("22021")
+}
+
+/// Bad input, not a passing failure: the request must change. Requests
+/// are checked for NUL before they reach a handler
+/// ([`crate::request::Request::refuse_nul`]); this is the safety net for
+/// text that arrives some other way.
+pub fn nul_in_text() -> Error {
+    Error::invalid(
+        "text",
+        "holds a NUL character (U+0000), which cannot be stored",
+    )
 }
 
 /// A failure to reach PostgreSQL at all.
@@ -48,6 +71,22 @@ mod tests {
             from_sqlite("no such table: x"),
             Error::SchemaNotMigrated
         ));
+    }
+
+    #[test]
+    fn a_nul_in_text_is_bad_input_not_a_retryable_failure() {
+        for (code, message) in [
+            ("22021", "invalid byte sequence for encoding \"UTF8\": 0x00"),
+            (
+                "",
+                "db error: ERROR: invalid byte sequence for encoding \"UTF8\": 0x00",
+            ),
+        ] {
+            assert!(
+                matches!(from_postgres(code, message), Error::Invalid { .. }),
+                "{code} {message}"
+            );
+        }
     }
 
     #[test]

@@ -43,6 +43,14 @@ pub fn path_for(template: &str, locker_id: &str) -> String {
     template.replace("{id}", locker_id)
 }
 
+/// Refuses a locker id from a path that is not 1 to 64 of
+/// `[A-Za-z0-9_-]` (`LockerId` in docs/openapi.yaml): 400 naming `id`.
+/// Signed routes check the id through `X-Locker-Id`, which the path must
+/// equal; routes a reader calls check it here.
+pub fn check_path_id(id: &str) -> crate::Result<()> {
+    messages::check_id("id", id)
+}
+
 /// How far a request's timestamp may lie from the server's clock, either
 /// way: five minutes, wide enough for a slow 4G link, narrow enough that
 /// nonces need not be kept long.

@@ -98,7 +98,14 @@ fn pg_failure(error: pg4::PgError) -> crate::Error {
             failure::from_postgres(&db.code, &db.message)
         }
         E::QueryFailed(pg4::QueryError::Text(message)) => failure::from_postgres("", &message),
-        other => crate::Error::Internal(anyhow::anyhow!("postgres: {other:?}")),
+        other => {
+            let text = format!("{other:?}");
+            if failure::is_nul_in_text("", &text) {
+                failure::nul_in_text()
+            } else {
+                crate::Error::Internal(anyhow::anyhow!("postgres: {text}"))
+            }
+        }
     }
 }
 

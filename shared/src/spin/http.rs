@@ -55,7 +55,9 @@ async fn read(incoming: IncomingRequest, target: &str) -> Result<Request> {
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Request::new(method, target, headers, body))
+    let request = Request::new(method, target, headers, body);
+    request.refuse_nul()?;
+    Ok(request)
 }
 
 fn method(method: &Method) -> Result<http::Method> {
