@@ -28,4 +28,5 @@ mod sesame;
 mod staff;
 mod suggestions;
 mod wechat;
+mod wechat_web;
 mod worklist;
