@@ -282,7 +282,10 @@ mod tests {
                 .unwrap_err();
         assert!(matches!(
             secret.into_error_for(WechatApp::OfficialAccount, "wechat"),
-            Error::Config { name: "wechat_official_secret", .. }
+            Error::Config {
+                name: "wechat_official_secret",
+                ..
+            }
         ));
         assert!(matches!(
             read_oauth2_access_token(502, b"<html>"),
