@@ -204,6 +204,24 @@ test('a return whose state this browser did not send signs nobody in', async () 
   await context.close();
 });
 
+test('a reader signs in through WeChat on the web, as the official account', async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  let posted;
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/session/wechat')) posted = request.postDataJSON();
+  });
+  await page.goto(`${app.url}/m/#/me`);
+  await page.getByRole('button', { name: '微信授权登录' }).click();
+  await consentAs(page, 'demo-wechat-1');
+  await page.getByRole('button', { name: '退出登录' }).waitFor();
+  assert.deepEqual(posted, { code: 'demo-wechat-1', via: 'web' });
+  assert.ok(await page.evaluate(() => localStorage.getItem('wangjie.reader.token')));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a reader without enough credit is told why and offered the deposit', async () => {
   const context = await browser.newContext(PHONE);
   const page = await context.newPage();

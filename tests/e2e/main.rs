@@ -29,4 +29,5 @@ mod sesame;
 mod staff;
 mod suggestions;
 mod wechat;
+mod wechat_web;
 mod worklist;

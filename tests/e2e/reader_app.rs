@@ -4,7 +4,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use wangjie_e2e::with_providers::{ALIPAY_APP_ID, WECHAT_APPID};
+use wangjie_e2e::with_providers::{ALIPAY_APP_ID, WECHAT_OFFICIAL_APPID};
 use wangjie_e2e::{on_both_backends, with_providers};
 
 /// `GET /api/session/providers` for a return to `redirect_uri`.
@@ -44,7 +44,7 @@ with_providers!(
         assert_eq!(
             providers[1]["authorize_url"],
             format!(
-                "https://open.weixin.qq.com/connect/oauth2/authorize?appid={WECHAT_APPID}\
+                "https://open.weixin.qq.com/connect/oauth2/authorize?appid={WECHAT_OFFICIAL_APPID}\
                  &redirect_uri={encoded}&response_type=code&scope=snsapi_base\
                  &state=s7a7e-0123#wechat_redirect"
             )

@@ -17,6 +17,10 @@ pub const ALIPAY_APP_ID: &str = "2021000000000001";
 pub const WECHAT_APPID: &str = "wx0000000000000001";
 /// See [`WECHAT_APPID`].
 pub const WECHAT_SECRET: &str = "e2e-wechat-secret";
+/// Our official account's WeChat credentials (web sign-in), in tests.
+pub const WECHAT_OFFICIAL_APPID: &str = "wx0000000000000009";
+/// See [`WECHAT_OFFICIAL_APPID`].
+pub const WECHAT_OFFICIAL_SECRET: &str = "e2e-wechat-official-secret";
 /// Our app at the city's credit service, in tests.
 pub const OSMANTHUS_APP_ID: &str = "wangjie-e2e";
 /// See [`OSMANTHUS_APP_ID`].
@@ -37,9 +41,11 @@ pub struct Providers {
 impl Providers {
     /// Starts all three.
     pub fn start() -> Result<Self> {
+        let wechat = FakeWechat::start(WECHAT_APPID, WECHAT_SECRET)?;
+        wechat.set_official_account(WECHAT_OFFICIAL_APPID, WECHAT_OFFICIAL_SECRET);
         Ok(Providers {
             alipay: FakeAlipay::start()?,
-            wechat: FakeWechat::start(WECHAT_APPID, WECHAT_SECRET)?,
+            wechat,
             osmanthus: FakeOsmanthus::start(OSMANTHUS_APP_ID, OSMANTHUS_SECRET.as_bytes())?,
         })
     }
@@ -55,6 +61,8 @@ impl Providers {
             ("wechat_origin", self.wechat.url()),
             ("wechat_appid", WECHAT_APPID.to_string()),
             ("wechat_secret", WECHAT_SECRET.to_string()),
+            ("wechat_official_appid", WECHAT_OFFICIAL_APPID.to_string()),
+            ("wechat_official_secret", WECHAT_OFFICIAL_SECRET.to_string()),
             ("osmanthus_origin", self.osmanthus.url()),
             ("osmanthus_app_id", OSMANTHUS_APP_ID.to_string()),
             ("osmanthus_secret", OSMANTHUS_SECRET.to_string()),

@@ -6,7 +6,9 @@ use wangjie_shared::readers::{store, Identity, Reader};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::providers::{self, Alipay};
-use wangjie_shared::spin::{config, db, session};
+use wangjie_shared::spin::{config, db, session, wechat_api};
+use wangjie_shared::wechat::inbox;
+use wangjie_shared::wechat::login::WechatApp;
 use wangjie_shared::{now_ms, Error, Result};
 
 #[derive(Deserialize)]
@@ -19,6 +21,18 @@ struct AlipayCode {
 #[serde(deny_unknown_fields)]
 struct WechatCode {
     code: String,
+    /// Where the code came from: the mini-program's `wx.login` (absent, or
+    /// `miniprogram`) or the official account's web authorisation (`web`).
+    #[serde(default)]
+    via: WechatVia,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum WechatVia {
+    #[default]
+    Miniprogram,
+    Web,
 }
 
 #[derive(Serialize)]
@@ -53,10 +67,44 @@ fn alipay_identity(request: &Request) -> Result<Identity> {
 
 fn wechat_identity(request: &Request) -> Result<Identity> {
     let body: WechatCode = request.json()?;
-    let user = providers::wechat_user(&code(&body.code, "code")?)?;
-    Ok(Identity::Wechat {
-        openid: user.openid,
-        unionid: user.unionid,
+    let code = code(&body.code, "code")?;
+    Ok(match body.via {
+        WechatVia::Miniprogram => {
+            let user = providers::wechat_user_of(WechatApp::MiniProgram, &code)?;
+            Identity::Wechat {
+                openid: user.openid,
+                unionid: user.unionid,
+            }
+        }
+        WechatVia::Web => {
+            let user = providers::wechat_user_of(WechatApp::OfficialAccount, &code)?;
+            let unionid = match user.unionid {
+                Some(unionid) => Some(unionid),
+                None => follower_unionid(&user.openid),
+            };
+            Identity::WechatWeb {
+                openid: user.openid,
+                unionid,
+            }
+        }
+    })
+}
+
+/// The unionid of the official account's user `openid`, which the web
+/// exchange gives only for `snsapi_userinfo`: the one learnt from the
+/// account's server messages (`wechat_followers`), else asked of
+/// `cgi-bin/user/info`. Best effort: without it the reader is still signed
+/// in, only not joined to their mini-program self yet.
+fn follower_unionid(openid: &str) -> Option<String> {
+    let known = db::connect()
+        .and_then(|db| inbox::known_unionid(db.as_ref(), openid))
+        .and_then(|known| match known {
+            Some(unionid) => Ok(Some(unionid)),
+            None => wechat_api::follower_unionid(openid),
+        });
+    known.unwrap_or_else(|error| {
+        eprintln!("wechat: no unionid for a web sign-in: {error}");
+        None
     })
 }
 
@@ -64,7 +112,7 @@ fn sign_in(identity: Identity) -> Result<Reply> {
     let now = now_ms();
     let via = match &identity {
         Identity::Alipay { .. } => "alipay",
-        Identity::Wechat { .. } => "wechat",
+        Identity::Wechat { .. } | Identity::WechatWeb { .. } => "wechat",
     };
     let (reader, registered) = store::sign_in(db::connect()?.as_ref(), &identity, now)?;
     let (token, expires_at_ms) = session::issue_via(reader.id, via, now)?;
@@ -85,7 +133,8 @@ pub fn sign_in_alipay(request: &Request) -> Result<Reply> {
     sign_in(alipay_identity(request)?)
 }
 
-/// `POST /api/session/wechat {"code"}`.
+/// `POST /api/session/wechat {"code", "via"?}`: `via` `web` for a code
+/// from the official account's web authorisation.
 pub fn sign_in_wechat(request: &Request) -> Result<Reply> {
     sign_in(wechat_identity(request)?)
 }
@@ -105,7 +154,7 @@ pub fn link_alipay(request: &Request) -> Result<Reply> {
     link(claims.reader_id, &identity)
 }
 
-/// `POST /api/me/links/wechat {"code"}`.
+/// `POST /api/me/links/wechat {"code", "via"?}`.
 pub fn link_wechat(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now_ms())?;
     let identity = wechat_identity(request)?;
@@ -148,7 +197,9 @@ pub fn providers(request: &Request) -> Result<Reply> {
         alipay_url: setting("alipay_authorize_url", authorize::ALIPAY_AUTHORIZE_URL)?,
         alipay_app_id: setting("alipay_app_id", "")?,
         wechat_url: setting("wechat_authorize_url", authorize::WECHAT_AUTHORIZE_URL)?,
-        wechat_appid: setting("wechat_appid", "")?,
+        // The web page authorises for the official account, whose code
+        // only its own appid can exchange.
+        wechat_appid: setting("wechat_official_appid", "")?,
         osmanthus_url: setting("osmanthus_authorize_url", "")?,
         osmanthus_app_id: setting("osmanthus_app_id", "")?,
     };

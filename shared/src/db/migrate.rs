@@ -61,6 +61,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(21, "0021_compensation"),
     migration!(22, "0022_sesame_orders"),
     migration!(23, "0023_suggestions"),
+    migration!(24, "0024_wechat_web"),
 ];
 
 /// The schema version this code needs.

@@ -34,7 +34,8 @@ pub struct AuthorizeSettings {
     pub alipay_app_id: String,
     /// `wechat_authorize_url`.
     pub wechat_url: String,
-    /// `wechat_appid`.
+    /// `wechat_official_appid`: the web page authorises for the official
+    /// account, not the mini-program.
     pub wechat_appid: String,
     /// `osmanthus_authorize_url` (empty: the city offers no web page).
     pub osmanthus_url: String,

@@ -24,13 +24,42 @@ pub enum Identity {
         /// The unionid, shared across the library's WeChat apps, if any.
         unionid: Option<String>,
     },
+    /// A WeChat user on the web, through the official account's
+    /// authorisation (`sns/oauth2/access_token`): an openid of the official
+    /// account, never equal to the same person's mini-program openid.
+    WechatWeb {
+        /// The openid in the official account (`readers.wechat_web_openid`,
+        /// also the follower's openid in `wechat_followers`).
+        openid: String,
+        /// The unionid, shared across the library's WeChat apps, if known.
+        unionid: Option<String>,
+    },
 }
 
 impl Identity {
     fn provider(&self) -> &'static str {
         match self {
             Identity::Alipay { .. } => "alipay",
-            Identity::Wechat { .. } => "wechat",
+            Identity::Wechat { .. } | Identity::WechatWeb { .. } => "wechat",
+        }
+    }
+
+    /// The column that holds this identity, and its value.
+    fn column(&self) -> (&'static str, &str) {
+        match self {
+            Identity::Alipay { user_id } => ("alipay_user_id", user_id),
+            Identity::Wechat { openid, .. } => ("wechat_openid", openid),
+            Identity::WechatWeb { openid, .. } => ("wechat_web_openid", openid),
+        }
+    }
+
+    /// The WeChat unionid, when this is a WeChat identity that has one.
+    fn unionid(&self) -> Option<&str> {
+        match self {
+            Identity::Alipay { .. } => None,
+            Identity::Wechat { unionid, .. } | Identity::WechatWeb { unionid, .. } => {
+                unionid.as_deref()
+            }
         }
     }
 }
@@ -87,7 +116,8 @@ impl Reader {
             id: row.i64("id")?,
             display_name: row.text("display_name")?.to_string(),
             alipay_linked: row.opt_text("alipay_user_id")?.is_some(),
-            wechat_linked: row.opt_text("wechat_openid")?.is_some(),
+            wechat_linked: row.opt_text("wechat_openid")?.is_some()
+                || row.opt_text("wechat_web_openid")?.is_some(),
             card_number: row.opt_text("card_number")?.map(str::to_string),
             standing: row
                 .opt_text("standing")?
@@ -103,7 +133,8 @@ impl Reader {
     }
 }
 
-const COLUMNS: &str = "id, display_name, alipay_user_id, wechat_openid, card_number, standing, \
+const COLUMNS: &str = "id, display_name, alipay_user_id, wechat_openid, wechat_web_openid, \
+     card_number, standing, \
      credit_source, credit_valid_until_ms, loan_quota, deposit_paid_at_ms, status, \
      sesame_overdue_since_ms";
 
@@ -137,48 +168,45 @@ fn find(db: &dyn Db, column: &str, value: &str) -> Result<Option<Reader>> {
 /// The reader behind `identity`, created on first sign-in with no standing
 /// and a quota of zero (credit sets both); the flag says whether it was
 /// created now. A WeChat user seen first through another of the library's
-/// WeChat apps is found by unionid.
+/// WeChat apps (the mini-program, the official account's web page) is
+/// found by unionid, and this app's openid is recorded on them when they
+/// have none for it yet.
 pub fn sign_in(db: &dyn Db, identity: &Identity, now_ms: i64) -> Result<(Reader, bool)> {
-    let (column, value) = match identity {
-        Identity::Alipay { user_id } => ("alipay_user_id", user_id),
-        Identity::Wechat { openid, .. } => ("wechat_openid", openid),
-    };
+    let (column, value) = identity.column();
     if let Some(reader) = find(db, column, value)? {
         return Ok((reader, false));
     }
     // The same person through another of the library's WeChat apps: the
-    // unionid finds them; their first openid stays the one on record.
-    if let Identity::Wechat {
-        unionid: Some(unionid),
-        ..
-    } = identity
-    {
+    // unionid finds them. An openid already on record for this app stays
+    // (the first one wins); a missing one is filled in, so that what needs
+    // it (subscription messages, the account's "my loans") finds the reader.
+    if let Some(unionid) = identity.unionid() {
         if let Some(reader) = find(db, "wechat_unionid", unionid)? {
-            return Ok((reader, false));
+            let sql = format!(
+                "UPDATE readers SET {column} = $1, updated_at_ms = $2 \
+                 WHERE id = $3 AND {column} IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM readers other WHERE other.{column} = $1)"
+            );
+            db.execute(&sql, &[value.into(), now_ms.into(), reader.id.into()])?;
+            return Ok((get(db, reader.id)?, false));
         }
     }
-    let (openid, unionid) = match identity {
-        Identity::Wechat { openid, unionid } => (Some(openid.as_str()), unionid.as_deref()),
-        Identity::Alipay { .. } => (None, None),
-    };
-    let alipay = match identity {
-        Identity::Alipay { user_id } => Some(user_id.as_str()),
-        Identity::Wechat { .. } => None,
-    };
+    let value_in = |name: &str| (column == name).then_some(value);
     // ON CONFLICT: a second sign-in racing this one inserts nothing and
     // both read the one row back.
     let sql = format!(
-        "INSERT INTO readers (alipay_user_id, wechat_openid, wechat_unionid, display_name, \
-         loan_quota, created_at_ms, updated_at_ms) VALUES ($1, $2, $3, $4, 0, $5, $5) \
-         ON CONFLICT ({column}) DO NOTHING"
+        "INSERT INTO readers (alipay_user_id, wechat_openid, wechat_web_openid, wechat_unionid, \
+         display_name, loan_quota, created_at_ms, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $6) ON CONFLICT ({column}) DO NOTHING"
     );
     let name = format!("{}读者", display_prefix(identity));
     let inserted = db.execute(
         &sql,
         &[
-            alipay.into(),
-            openid.into(),
-            unionid.into(),
+            value_in("alipay_user_id").into(),
+            value_in("wechat_openid").into(),
+            value_in("wechat_web_openid").into(),
+            identity.unionid().into(),
             name.into(),
             now_ms.into(),
         ],
@@ -200,7 +228,7 @@ pub fn sign_in(db: &dyn Db, identity: &Identity, now_ms: i64) -> Result<(Reader,
 fn display_prefix(identity: &Identity) -> &'static str {
     match identity {
         Identity::Alipay { .. } => "支付宝",
-        Identity::Wechat { .. } => "微信",
+        Identity::Wechat { .. } | Identity::WechatWeb { .. } => "微信",
     }
 }
 
@@ -208,10 +236,7 @@ fn display_prefix(identity: &Identity) -> &'static str {
 /// has changes nothing; an identity that belongs to another reader, or a
 /// second different identity of the same provider, is a conflict.
 pub fn link(db: &dyn Db, reader_id: i64, identity: &Identity, now_ms: i64) -> Result<Reader> {
-    let (column, value) = match identity {
-        Identity::Alipay { user_id } => ("alipay_user_id", user_id),
-        Identity::Wechat { openid, .. } => ("wechat_openid", openid),
-    };
+    let (column, value) = identity.column();
     if let Some(owner) = find(db, column, value)? {
         return if owner.id == reader_id {
             Ok(owner)
@@ -222,11 +247,12 @@ pub fn link(db: &dyn Db, reader_id: i64, identity: &Identity, now_ms: i64) -> Re
             )))
         };
     }
-    let unionid = match identity {
-        Identity::Wechat { unionid, .. } => unionid.as_deref(),
-        Identity::Alipay { .. } => None,
-    };
-    let unionid_set = if column == "wechat_openid" {
+    let unionid = identity.unionid();
+    let wechat = matches!(
+        identity,
+        Identity::Wechat { .. } | Identity::WechatWeb { .. }
+    );
+    let unionid_set = if wechat {
         ", wechat_unionid = COALESCE(wechat_unionid, $4)"
     } else {
         ""
@@ -236,8 +262,8 @@ pub fn link(db: &dyn Db, reader_id: i64, identity: &Identity, now_ms: i64) -> Re
          WHERE id = $3 AND {column} IS NULL \
          AND NOT EXISTS (SELECT 1 FROM readers other WHERE other.{column} = $1)"
     );
-    let mut params: Vec<Value> = vec![value.as_str().into(), now_ms.into(), reader_id.into()];
-    if column == "wechat_openid" {
+    let mut params: Vec<Value> = vec![value.into(), now_ms.into(), reader_id.into()];
+    if wechat {
         params.push(unionid.into());
     }
     if db.execute(&sql, &params)? == 0 {

@@ -11,7 +11,7 @@ use crate::credit::ProviderOutcome;
 use crate::osmanthus::{self, OsmanthusAnswer};
 use crate::spin::config;
 use crate::spin::outbound::{self, Call};
-use crate::wechat::login::{self, WechatUser};
+use crate::wechat::login::{self, WechatApp, WechatUser};
 use crate::{Error, Result};
 
 /// How long a provider may take to connect, then to send each part of its
@@ -157,10 +157,17 @@ impl Alipay {
 
 /// Exchanges a WeChat mini-program `code` for the user.
 pub fn wechat_user(code: &str) -> Result<WechatUser> {
-    let url = login::code2session_url(
+    wechat_user_of(WechatApp::MiniProgram, code)
+}
+
+/// Exchanges a `code` of `app` (the mini-program's `wx.login`, or the
+/// official account's web authorisation) for the user in that app.
+pub fn wechat_user_of(app: WechatApp, code: &str) -> Result<WechatUser> {
+    let url = login::exchange_url(
+        app,
         setting("wechat_origin")?.trim_end_matches('/'),
-        &setting("wechat_appid")?,
-        &setting("wechat_secret")?,
+        &setting(app.appid_variable())?,
+        &setting(app.secret_variable())?,
         code,
     );
     let answer = outbound::send(&Call {
@@ -171,8 +178,8 @@ pub fn wechat_user(code: &str) -> Result<WechatUser> {
         timeout_ms: timeout_ms()?,
     })
     .map_err(|reason| unavailable("wechat", reason))?;
-    login::read_code2session(answer.status, &answer.body)
-        .map_err(|failure| failure.into_error("wechat"))
+    login::read_exchange(app, answer.status, &answer.body)
+        .map_err(|failure| failure.into_error_for(app, "wechat"))
 }
 
 /// Asks the city's credit service for the citizen behind `auth_code`.

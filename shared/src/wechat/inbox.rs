@@ -275,9 +275,10 @@ fn set_follower(db: &dyn Db, openid: &str, subscribed: bool, at_ms: i64) -> Resu
 
 fn loans_reply(db: &dyn Db, openid: &str, now_ms: i64) -> Result<String> {
     // The account's openid is not the mini-program's: the unionid learnt
-    // for the follower (webhooks component) finds the reader.
+    // for the follower (webhooks component) finds the reader, as does the
+    // openid itself when the reader signed in on the web (the same app).
     let readers = db.query(
-        "SELECT id FROM readers WHERE wechat_openid = $1 \
+        "SELECT id FROM readers WHERE wechat_openid = $1 OR wechat_web_openid = $1 \
          OR wechat_unionid = (SELECT unionid FROM wechat_followers WHERE openid = $1) \
          ORDER BY id LIMIT 1",
         &[openid.into()],

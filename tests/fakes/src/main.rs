@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | Alipay | `demo-sesame-720` | Sesame 720: deposit-free, door delivery |
 //! | Alipay | `demo-sesame-580` | Sesame 580: deposit |
-//! | WeChat | `demo-wechat-1` | a WeChat reader |
+//! | WeChat | `demo-wechat-1` | a WeChat reader (mini-program and web, one unionid) |
 //! | Osmanthus | `demo-osmanthus-150` | Osmanthus 150: virtual card |
 //! | Osmanthus | `demo-osmanthus-90` | Osmanthus 90: deposit |
 //!
@@ -24,6 +24,8 @@ use wangjie_fakes::{FakeAlipay, FakeOsmanthus, FakeWechat};
 const APP_ID: &str = "2021000000000000";
 const WECHAT_APPID: &str = "wx0000000000000000";
 const WECHAT_SECRET: &str = "local-wechat-secret";
+const WECHAT_OFFICIAL_APPID: &str = "wx0000000000000002";
+const WECHAT_OFFICIAL_SECRET: &str = "local-wechat-official-secret";
 const OSMANTHUS_APP_ID: &str = "wangjie-local";
 const OSMANTHUS_SECRET: &str = "local-osmanthus-secret";
 
@@ -35,6 +37,10 @@ fn main() -> anyhow::Result<()> {
     alipay.set_score("2088000000000580", Some(580));
     let wechat = FakeWechat::start(WECHAT_APPID, WECHAT_SECRET)?;
     wechat.add_user("demo-wechat-1", "o-demo-wechat-1", Some("u-demo-1"));
+    // The same person on the web: the official account's openid, joined to
+    // the mini-program's by the unionid.
+    wechat.set_official_account(WECHAT_OFFICIAL_APPID, WECHAT_OFFICIAL_SECRET);
+    wechat.add_web_user("demo-wechat-1", "oa-demo-wechat-1", Some("u-demo-1"));
     let osmanthus = FakeOsmanthus::start(OSMANTHUS_APP_ID, OSMANTHUS_SECRET.as_bytes())?;
     osmanthus.add_citizen("demo-osmanthus-150", "citizen-150", 150);
     osmanthus.add_citizen("demo-osmanthus-90", "citizen-90", 90);
@@ -49,6 +55,8 @@ fn main() -> anyhow::Result<()> {
         ("WECHAT_ORIGIN", wechat.url()),
         ("WECHAT_APPID", WECHAT_APPID.to_string()),
         ("WECHAT_SECRET", WECHAT_SECRET.to_string()),
+        ("WECHAT_OFFICIAL_APPID", WECHAT_OFFICIAL_APPID.to_string()),
+        ("WECHAT_OFFICIAL_SECRET", WECHAT_OFFICIAL_SECRET.to_string()),
         ("OSMANTHUS_ORIGIN", osmanthus.url()),
         ("OSMANTHUS_APP_ID", OSMANTHUS_APP_ID.to_string()),
         ("OSMANTHUS_SECRET", OSMANTHUS_SECRET.to_string()),

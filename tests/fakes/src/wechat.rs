@@ -3,7 +3,9 @@
 //! (`POST /cgi-bin/message/subscribe/send`), with a record of what was sent;
 //! and, for the official account (its own appid and secret, its own
 //! token), the follower's user info (`GET /cgi-bin/user/info`) with the
-//! unionid.
+//! unionid; and the official account's web authorisation: its page
+//! (`/connect/oauth2/authorize`, snsapi_base) hands out the codes of the
+//! web users added, which `GET /sns/oauth2/access_token` exchanges.
 
 use crate::authorize::{self, Choice};
 use crate::server::{Handler, Request, Response, Server};
@@ -14,6 +16,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 struct State {
     users: HashMap<String, (String, Option<String>)>,
+    web_users: HashMap<String, (String, Option<String>)>,
     calls: usize,
     tokens_issued: usize,
     valid_token: Option<String>,
@@ -40,6 +43,7 @@ impl FakeWechat {
             "/cgi-bin/token" => token(&shared, &appid, &secret, request),
             "/cgi-bin/message/subscribe/send" => subscribe_send(&shared, request),
             "/cgi-bin/user/info" => user_info(&shared, request),
+            "/sns/oauth2/access_token" => oauth2_access_token(&shared, request),
             authorize::WECHAT_PATH => authorize_page(&shared, request),
             _ => code2session(&shared, &appid, &secret, request),
         });
@@ -72,7 +76,20 @@ impl FakeWechat {
         );
     }
 
-    /// How many exchanges arrived.
+    /// `code` now stands for this user of the official account on the web
+    /// (reusable), and the authorisation page offers it; `openid` is the
+    /// official account's, so it should differ from the same person's
+    /// mini-program openid, with the same unionid when bound. The web
+    /// exchange answers the unionid only when given one here (WeChat
+    /// answers it only for `snsapi_userinfo`).
+    pub fn add_web_user(&self, code: &str, openid: &str, unionid: Option<&str>) {
+        self.state().web_users.insert(
+            code.to_string(),
+            (openid.to_string(), unionid.map(str::to_string)),
+        );
+    }
+
+    /// How many exchanges arrived (both kinds).
     pub fn calls(&self) -> usize {
         self.state().calls
     }
@@ -210,6 +227,43 @@ fn code2session(state: &Mutex<State>, appid: &str, secret: &str, request: &Reque
     }
 }
 
+/// The official account's web exchange: `snsapi_base` codes for openids.
+fn oauth2_access_token(state: &Mutex<State>, request: &Request) -> Response {
+    let query = query_of(request);
+    let get = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    state.calls += 1;
+    if request.method != "GET" {
+        return Response::json(404, r#"{"errcode":404,"errmsg":"not found"}"#);
+    }
+    let official = state
+        .official
+        .as_ref()
+        .is_some_and(|(id, key)| get("appid") == id && get("secret") == key);
+    if !official {
+        return Response::json(200, r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#);
+    }
+    if get("grant_type") != "authorization_code" {
+        return Response::json(200, r#"{"errcode":40002,"errmsg":"invalid grant_type"}"#);
+    }
+    match state.web_users.get(get("code")) {
+        Some((openid, unionid)) => {
+            let mut answer = serde_json::json!({
+                "access_token": "WEB_ACCESS_TOKEN",
+                "expires_in": 7200,
+                "refresh_token": "WEB_REFRESH_TOKEN",
+                "openid": openid,
+                "scope": "snsapi_base",
+            });
+            if let Some(unionid) = unionid {
+                answer["unionid"] = unionid.as_str().into();
+            }
+            Response::json(200, answer.to_string())
+        }
+        None => Response::json(200, r#"{"errcode":40029,"errmsg":"invalid code"}"#),
+    }
+}
+
 fn user_info(state: &Mutex<State>, request: &Request) -> Response {
     let query = query_of(request);
     let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -234,11 +288,11 @@ fn user_info(state: &Mutex<State>, request: &Request) -> Response {
     }
 }
 
-/// The web authorisation page (snsapi_base): every user added.
+/// The web authorisation page (snsapi_base): every web user added.
 fn authorize_page(state: &Mutex<State>, request: &Request) -> Response {
     let state = state.lock().unwrap_or_else(|e| e.into_inner());
     let choices = state
-        .users
+        .web_users
         .keys()
         .map(|code| Choice {
             code: code.clone(),

@@ -65,7 +65,9 @@ export async function finishAuthorize() {
   }
   const { provider, purpose, back } = pending;
   if (purpose === 'sign_in') {
-    const body = provider === 'wechat' ? { code } : { auth_code: code };
+    // WeChat's web page authorises for the official account: its code is
+    // exchanged as a web code, not as a mini-program wx.login code.
+    const body = provider === 'wechat' ? { code, via: 'web' } : { auth_code: code };
     const signedIn = await api.post(`/api/session/${provider}`, body);
     api.setToken(signedIn.token);
     session.reader = signedIn.reader;
