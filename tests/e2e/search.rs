@@ -356,3 +356,35 @@ on_both_backends!(reindex_rebuilds_the_keys_of_the_whole_catalogue, |app| {
     anonymous.assert_problem(401);
     Ok(())
 });
+
+on_both_backends!(language_and_year_narrow_the_match_set, |app| {
+    app.load_demo(300, 20).await?.expect_ok()?;
+    let all = search(app, "q=liucixin&per_page=100").await?.expect_ok()?;
+    let total = all.json["total"].as_i64().unwrap();
+    // Each facet value, used as a filter, keeps exactly the records it counted.
+    for (facet, param) in [("language", "language"), ("year", "year")] {
+        for bucket in all.json["facets"][facet].as_array().unwrap() {
+            let value = match &bucket["value"] {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            let narrowed = search(app, &format!("q=liucixin&per_page=100&{param}={value}"))
+                .await?
+                .expect_ok()?;
+            assert_eq!(
+                narrowed.json["total"], bucket["count"],
+                "{param}={value}: {}",
+                narrowed.json
+            );
+            assert!(narrowed.json["total"].as_i64().unwrap() <= total);
+        }
+    }
+    let none = search(app, "q=liucixin&language=fre").await?.expect_ok()?;
+    assert_eq!(none.json["total"], 0, "{}", none.json);
+    for bad in ["language=EN", "language=english", "year=99", "year=abc"] {
+        search(app, &format!("q=liucixin&{bad}"))
+            .await?
+            .assert_problem(400);
+    }
+    Ok(())
+});

@@ -7,7 +7,7 @@ use wangjie_shared::search::{detail, store};
 use wangjie_shared::spin::{config, db};
 use wangjie_shared::Result;
 
-/// `GET /api/search?q=&title=&author=&isbn=&branch=&available=&point=&lat=&lon=&page=&per_page=`.
+/// `GET /api/search?q=&title=&author=&isbn=&branch=&available=&point=&language=&year=&lat=&lon=&page=&per_page=`.
 pub fn search_records(request: &Request) -> Result<Reply> {
     let params = SearchParams {
         q: request.param("q"),
@@ -17,6 +17,8 @@ pub fn search_records(request: &Request) -> Result<Reply> {
         branch: request.param("branch"),
         available: request.param("available"),
         point: request.param("point"),
+        language: request.param("language"),
+        year: request.param("year"),
         lat: request.param("lat"),
         lon: request.param("lon"),
         page: request.param("page"),

@@ -64,6 +64,11 @@ const FILTER_ON_SHELF: &str =
     " AND EXISTS (SELECT 1 FROM copies c WHERE c.record_id = {r}.record_id \
      AND c.status = 'on_shelf')";
 
+const FILTER_LANGUAGE: &str =
+    " AND EXISTS (SELECT 1 FROM records lr WHERE lr.id = {r}.record_id AND lr.language = ${n})";
+const FILTER_YEAR: &str =
+    " AND EXISTS (SELECT 1 FROM records yr WHERE yr.id = {r}.record_id AND yr.year = ${n})";
+
 /// Filters a search applies to every candidate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
@@ -71,6 +76,10 @@ pub struct Filters {
     pub branch: Option<String>,
     /// A copy on a shelf now.
     pub on_shelf: bool,
+    /// The record's language.
+    pub language: Option<String>,
+    /// The record's year of publication.
+    pub year: Option<i64>,
 }
 
 /// How a matched set is read.
@@ -302,6 +311,15 @@ fn filter_sql(filters: &Filters, params: &mut Vec<Value>, alias: &str) -> String
     }
     if filters.on_shelf {
         sql.push_str(FILTER_ON_SHELF);
+    }
+    if let Some(language) = &filters.language {
+        let n = bind(params, language);
+        sql.push_str(&FILTER_LANGUAGE.replace("${n}", &n));
+    }
+    if let Some(year) = filters.year {
+        params.push(Value::Int(year));
+        let n = format!("${}", params.len());
+        sql.push_str(&FILTER_YEAR.replace("${n}", &n));
     }
     sql.replace("{r}", alias)
 }

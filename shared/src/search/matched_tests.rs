@@ -72,6 +72,7 @@ fn filters_are_applied_to_the_postings_read() {
     let filters = Filters {
         branch: Some("B012".into()),
         on_shelf: true,
+        ..Filters::default()
     };
     let (sql, values) = matched_sql(&query, &filters, &Plan::first(50, 50));
     let (walk, rest) = sql.split_at(sql.find("LIMIT 51").expect("a capped walk"));
@@ -127,4 +128,19 @@ fn every_candidate_with_the_exact_title_is_flagged_though_few_are_added() {
         sql.contains("LEFT JOIN exa x ON x.record_id = d.record_id"),
         "{sql}"
     );
+}
+
+#[test]
+fn language_and_year_filter_the_record_and_are_bound() {
+    let query = parse(q("三体"));
+    let filters = Filters {
+        language: Some("eng".into()),
+        year: Some(2008),
+        ..Filters::default()
+    };
+    let (sql, values) = matched_sql(&query, &filters, &Plan::first(50, 50));
+    assert!(sql.contains("lr.language = $"), "{sql}");
+    assert!(sql.contains("yr.year = $"), "{sql}");
+    assert!(values.contains(&Value::Text("eng".into())));
+    assert!(values.contains(&Value::Int(2008)));
 }

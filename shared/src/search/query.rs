@@ -43,6 +43,10 @@ pub struct SearchParams<'a> {
     #[allow(missing_docs)]
     pub point: Option<&'a str>,
     #[allow(missing_docs)]
+    pub language: Option<&'a str>,
+    #[allow(missing_docs)]
+    pub year: Option<&'a str>,
+    #[allow(missing_docs)]
     pub lat: Option<&'a str>,
     #[allow(missing_docs)]
     pub lon: Option<&'a str>,
@@ -65,6 +69,10 @@ pub struct SearchQuery {
     pub available: bool,
     /// Only records that can be sent to this pickup point now.
     pub point: Option<String>,
+    /// Only records in this language (ISO 639-2, as the facets name it).
+    pub language: Option<String>,
+    /// Only records published this year.
+    pub year: Option<i64>,
     /// Where the reader is, for the nearest pickup point.
     pub from: Option<Coordinates>,
     /// 1-based page.
@@ -136,6 +144,11 @@ impl SearchQuery {
             branch: params.branch.map(str::to_string),
             available: flag("available", params.available)?,
             point: params.point.map(str::to_string),
+            language: language(params.language)?,
+            year: match params.year {
+                Some(_) => Some(i64::from(number("year", params.year, 0, 1000, 2100)?)),
+                None => None,
+            },
             from: coordinates(params.lat, params.lon)?,
             page: number("page", params.page, 1, 1, MAX_PAGE)?,
             per_page: number(
@@ -194,6 +207,20 @@ fn flag(name: &str, text: Option<&str>) -> Result<bool> {
     }
 }
 
+/// A language code as the catalogue keeps it: three lower-case letters.
+fn language(text: Option<&str>) -> Result<Option<String>> {
+    match text {
+        None => Ok(None),
+        Some(code) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_lowercase()) => {
+            Ok(Some(code.to_string()))
+        }
+        Some(_) => Err(Error::invalid(
+            "language",
+            "an ISO 639-2 code of three lower-case letters, e.g. chi or eng",
+        )),
+    }
+}
+
 fn number(name: &str, text: Option<&str>, default: u32, min: u32, max: u32) -> Result<u32> {
     let Some(text) = text else { return Ok(default) };
     let value: u32 = text
@@ -234,6 +261,27 @@ mod tests {
         SearchParams {
             q: Some(text),
             ..SearchParams::default()
+        }
+    }
+
+    #[test]
+    fn language_and_year_are_checked() {
+        let ok = SearchQuery::parse(&SearchParams {
+            language: Some("eng"),
+            year: Some("2008"),
+            ..q("santi")
+        })
+        .unwrap();
+        assert_eq!((ok.language.as_deref(), ok.year), (Some("eng"), Some(2008)));
+        for (language, year) in [(Some("EN"), None), (None, Some("99")), (None, Some("x"))] {
+            assert!(matches!(
+                SearchQuery::parse(&SearchParams {
+                    language,
+                    year,
+                    ..q("santi")
+                }),
+                Err(Error::Invalid { .. })
+            ));
         }
     }
 

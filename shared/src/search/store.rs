@@ -256,6 +256,8 @@ fn filters(query: &SearchQuery, points: &[ServicePoint]) -> Result<Filters> {
         branch: query.branch.clone(),
         // A reachable pickup point can be sent any copy that is on a shelf.
         on_shelf: query.available || query.point.is_some(),
+        language: query.language.clone(),
+        year: query.year,
     })
 }
 
