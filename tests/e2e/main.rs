@@ -3,6 +3,7 @@
 //! of them once on SQLite and once on PostgreSQL.
 
 mod admin;
+mod authz_matrix;
 mod console;
 mod credit;
 mod deposit;
