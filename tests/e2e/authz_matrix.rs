@@ -342,7 +342,10 @@ async fn fresh_staff_token(app: &TestApp, id: i64) -> anyhow::Result<String> {
         .admin(Method::POST, &format!("/admin/staff/{id}/session"))
         .await?
         .expect_ok()?;
-    Ok(session.json["token"].as_str().unwrap_or_default().to_string())
+    Ok(session.json["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 async fn fixture(app: &TestApp, providers: &Providers) -> anyhow::Result<Fixture> {
@@ -384,10 +387,16 @@ async fn fixture(app: &TestApp, providers: &Providers) -> anyhow::Result<Fixture
     ))
     .await?;
     let loan = app
-        .sql(&format!("SELECT id FROM loans WHERE copy_barcode = '{}'", free[0]))
+        .sql(&format!(
+            "SELECT id FROM loans WHERE copy_barcode = '{}'",
+            free[0]
+        ))
         .await?;
     let lost_loan = app
-        .sql(&format!("SELECT id FROM loans WHERE copy_barcode = '{}'", free[1]))
+        .sql(&format!(
+            "SELECT id FROM loans WHERE copy_barcode = '{}'",
+            free[1]
+        ))
         .await?;
     let compensation = app
         .sql("SELECT id FROM compensations WHERE out_trade_no = 'matrix-comp-1'")
@@ -395,8 +404,11 @@ async fn fixture(app: &TestApp, providers: &Providers) -> anyhow::Result<Fixture
     let hold = app
         .sql(&format!("SELECT id FROM holds WHERE reader_id = {a}"))
         .await?;
-    let locker = app.get_points("?kind=self_service").await?.expect_ok()?.json["points"][0]
-        ["code"]
+    let locker = app
+        .get_points("?kind=self_service")
+        .await?
+        .expect_ok()?
+        .json["points"][0]["code"]
         .as_str()
         .unwrap_or_default()
         .to_string();
