@@ -12,6 +12,7 @@ mod edges;
 mod holds;
 mod import;
 mod jobs;
+mod limits;
 mod loans;
 mod locker_sim;
 mod locker_steady;

@@ -6,7 +6,7 @@ use wangjie_shared::readers::{store, Identity, Reader};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::providers::{self, Alipay};
-use wangjie_shared::spin::{config, db, session};
+use wangjie_shared::spin::{config, db, rate, session};
 use wangjie_shared::{now_ms, Error, Result};
 
 #[derive(Deserialize)]
@@ -82,11 +82,13 @@ fn sign_in(identity: Identity) -> Result<Reply> {
 
 /// `POST /api/session/alipay {"auth_code"}`.
 pub fn sign_in_alipay(request: &Request) -> Result<Reply> {
+    rate::admit_sign_in(request)?;
     sign_in(alipay_identity(request)?)
 }
 
 /// `POST /api/session/wechat {"code"}`.
 pub fn sign_in_wechat(request: &Request) -> Result<Reply> {
+    rate::admit_sign_in(request)?;
     sign_in(wechat_identity(request)?)
 }
 
