@@ -61,6 +61,15 @@ pub enum Error {
         /// What is owed, in yuan ("70.00").
         amount_yuan: String,
     },
+    /// Occurs when one subject (a client address, a reader, a staff
+    /// number) has used up its attempts at a costly action (sign-in, a
+    /// credit check) in the current window ([`crate::rate`]). 429, with
+    /// `Retry-After`; retryable once the window is over.
+    #[error("too many attempts: try again in {retry_after_s} s")]
+    TooManyRequests {
+        /// Whole seconds until the window ends.
+        retry_after_s: u64,
+    },
     /// Occurs when a request is well formed but clashes with what is stored:
     /// an identity already tied to another reader, a transition the current
     /// state does not allow, a resource already taken. 409.

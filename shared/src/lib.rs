@@ -30,6 +30,7 @@ pub mod osmanthus;
 pub mod point;
 pub mod problem;
 pub mod random;
+pub mod rate;
 pub mod readers;
 pub mod reply;
 pub mod request;

@@ -95,6 +95,7 @@ fn classify(error: &Error) -> (u16, &'static str, &'static str, bool) {
             (403, "compensation-unpaid", "Compensation unpaid", false)
         }
         Error::Conflict(_) => (409, "conflict", "Conflict", false),
+        Error::TooManyRequests { .. } => (429, "too-many-requests", "Too many requests", true),
         Error::DatabaseUnavailable(_) => {
             (503, "database-unavailable", "Database unavailable", true)
         }
@@ -183,6 +184,15 @@ mod tests {
         let problem = Problem::from_error(&error, None);
         assert_eq!((problem.status, problem.retryable), (415, false));
         assert!(problem.kind.ends_with("/unsupported-media-type"));
+    }
+
+    #[test]
+    fn too_many_attempts_are_a_retryable_429() {
+        let error = Error::TooManyRequests { retry_after_s: 42 };
+        let problem = Problem::from_error(&error, None);
+        assert_eq!((problem.status, problem.retryable), (429, true));
+        assert!(problem.kind.ends_with("/too-many-requests"));
+        assert_eq!(problem.detail, "too many attempts: try again in 42 s");
     }
 
     #[test]

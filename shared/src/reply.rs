@@ -45,7 +45,7 @@ impl Reply {
 
     /// The problem details answer for an error, with the headers HTTP
     /// asks for beside some statuses (RFC 9110: `Allow` on 405,
-    /// `WWW-Authenticate` on 401).
+    /// `WWW-Authenticate` on 401; RFC 6585: `Retry-After` on 429).
     pub fn from_error(error: &Error, instance: Option<&str>) -> Reply {
         let mut reply = Reply::problem(&Problem::from_error(error, instance));
         match error {
@@ -57,8 +57,27 @@ impl Reply {
                     .headers
                     .push(("www-authenticate".into(), "Bearer".into()));
             }
+            Error::TooManyRequests { retry_after_s } => {
+                reply
+                    .headers
+                    .push(("retry-after".into(), retry_after_s.to_string()));
+            }
             _ => {}
         }
         reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429_says_when_to_retry() {
+        let reply = Reply::from_error(&Error::TooManyRequests { retry_after_s: 17 }, None);
+        assert_eq!(reply.status, 429);
+        assert!(reply
+            .headers
+            .contains(&("retry-after".to_string(), "17".to_string())));
     }
 }

@@ -125,6 +125,16 @@ pub async fn spawn_app(backend: Backend) -> Result<TestApp> {
     Ok(app)
 }
 
+/// The abuse limits (spin.toml, docs/errors.md), lifted in every test
+/// app: the tests sign in and check credit from 127.0.0.1 far more often
+/// than a person would. `tests/e2e/limits.rs` sets them low again.
+pub const LIFTED_LIMITS: [(&str, &str); 4] = [
+    ("sign_in_per_ip_per_minute", "100000"),
+    ("staff_sign_in_per_staff_no_per_hour", "100000"),
+    ("credit_checks_per_reader_per_hour", "100000"),
+    ("credit_checks_per_ip_per_hour", "100000"),
+];
+
 /// Starts the app without applying migrations.
 pub async fn spawn_unmigrated(backend: Backend, options: Options) -> Result<TestApp> {
     let state_dir = tempfile::tempdir().context("state dir")?;
@@ -132,6 +142,11 @@ pub async fn spawn_unmigrated(backend: Backend, options: Options) -> Result<Test
         ("admin_token".to_string(), ADMIN_TOKEN.to_string()),
         ("session_key".to_string(), SESSION_KEY.to_string()),
     ]);
+    variables.extend(
+        LIFTED_LIMITS
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string())),
+    );
     let mut database = None;
     if backend == Backend::Postgres {
         let name = create_database().await?;

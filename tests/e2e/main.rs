@@ -3,6 +3,7 @@
 //! of them once on SQLite and once on PostgreSQL.
 
 mod admin;
+mod authz_matrix;
 mod console;
 mod credit;
 mod deposit;
@@ -12,6 +13,7 @@ mod holds;
 mod hostile;
 mod import;
 mod jobs;
+mod limits;
 mod loans;
 mod locker_sim;
 mod locker_steady;

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
-use wangjie_shared::spin::{db, session};
+use wangjie_shared::spin::{db, rate, session};
 use wangjie_shared::staff::accounts::{self, Credential};
 use wangjie_shared::staff::{self, Staff};
 use wangjie_shared::{now_ms, Error, Result};
@@ -37,6 +37,7 @@ pub fn sign_in(request: &Request) -> Result<Reply> {
         Error::UnsupportedMediaType { .. } => error,
         _ => Error::Unauthenticated,
     })?;
+    rate::admit_staff_sign_in(request, &body.staff_no)?;
     let credential = match (body.password, body.code) {
         (Some(password), None) => Credential::Password(password),
         (None, Some(code)) => Credential::Code(code),

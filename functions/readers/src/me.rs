@@ -6,7 +6,7 @@ use wangjie_shared::readers::{notices, store};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::outbound::{self, Call};
-use wangjie_shared::spin::{config, db, session};
+use wangjie_shared::spin::{config, db, rate, session};
 use wangjie_shared::{now_ms, problem, Error, Result};
 
 /// Where the private credit component answers.
@@ -101,6 +101,7 @@ struct CheckCredit {
 /// credit component for this reader, and answers what it answered.
 pub fn check_credit(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now_ms())?;
+    rate::admit_credit_check(request, claims.reader_id)?;
     let check: CheckCredit = request.json()?;
     let mut ask = serde_json::to_value(&check).map_err(anyhow::Error::from)?;
     ask["reader_id"] = claims.reader_id.into();

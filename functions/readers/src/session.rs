@@ -6,7 +6,7 @@ use wangjie_shared::readers::{store, Identity, Reader};
 use wangjie_shared::reply::Reply;
 use wangjie_shared::request::Request;
 use wangjie_shared::spin::providers::{self, Alipay};
-use wangjie_shared::spin::{config, db, session, wechat_api};
+use wangjie_shared::spin::{config, db, rate, session, wechat_api};
 use wangjie_shared::wechat::inbox;
 use wangjie_shared::wechat::login::WechatApp;
 use wangjie_shared::{now_ms, Error, Result};
@@ -130,12 +130,14 @@ fn sign_in(identity: Identity) -> Result<Reply> {
 
 /// `POST /api/session/alipay {"auth_code"}`.
 pub fn sign_in_alipay(request: &Request) -> Result<Reply> {
+    rate::admit_sign_in(request)?;
     sign_in(alipay_identity(request)?)
 }
 
 /// `POST /api/session/wechat {"code", "via"?}`: `via` `web` for a code
 /// from the official account's web authorisation.
 pub fn sign_in_wechat(request: &Request) -> Result<Reply> {
+    rate::admit_sign_in(request)?;
     sign_in(wechat_identity(request)?)
 }
 

@@ -302,12 +302,13 @@ pub fn deliver(
     now_ms: i64,
 ) -> Result<OrderView> {
     let order = view::get(db, order_id)?;
+    // Who may act comes first: staff elsewhere learn nothing of the order.
+    staff.must_work_at(order.parcel_point.as_deref().unwrap_or_default())?;
     if order.fulfilment != "door" {
         return Err(Error::Conflict(
             "an order for pickup is handed over at its pickup point, not delivered".into(),
         ));
     }
-    staff.must_work_at(order.parcel_point.as_deref().unwrap_or_default())?;
     let actor = staff.actor();
     hand_to_reader(db, order, Transition::Deliver, &actor, loan_ms, now_ms)
 }

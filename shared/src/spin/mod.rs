@@ -10,5 +10,6 @@ pub mod kv;
 pub mod operator;
 pub mod outbound;
 pub mod providers;
+pub mod rate;
 pub mod session;
 pub mod wechat_api;
