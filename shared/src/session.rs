@@ -137,18 +137,20 @@ pub fn issue_via(
     ttl_ms: i64,
     key: &SessionKey,
 ) -> Result<String> {
-    if ttl_ms <= 0 {
-        return Err(Error::invalid("ttl_ms", "must be positive"));
-    }
-    let claims = SessionClaims {
+    let claims = claims(
         reader_id,
-        subject: Subject::Reader,
-        via: Some(via.to_string()),
-        token_id: crate::random::hex_id(16)?,
-        issued_at_ms: now_ms,
-        expires_at_ms: now_ms.saturating_add(ttl_ms),
-    };
-    sign_claims(&claims, key)
+        Subject::Reader,
+        crate::random::hex_id(16)?,
+        now_ms,
+        ttl_ms,
+    )?;
+    sign_claims(
+        &SessionClaims {
+            via: Some(via.to_string()),
+            ..claims
+        },
+        key,
+    )
 }
 
 /// [`issue`] with the token id given, for callers (and tests) that have one.
@@ -159,36 +161,43 @@ pub fn issue_with_id(
     ttl_ms: i64,
     key: &SessionKey,
 ) -> Result<String> {
-    if ttl_ms <= 0 {
-        return Err(Error::invalid("ttl_ms", "must be positive"));
-    }
-    let claims = SessionClaims {
-        reader_id,
-        subject: Subject::Reader,
-        via: None,
-        token_id,
-        issued_at_ms: now_ms,
-        expires_at_ms: now_ms.saturating_add(ttl_ms),
-    };
-    sign_claims(&claims, key)
+    sign_claims(
+        &claims(reader_id, Subject::Reader, token_id, now_ms, ttl_ms)?,
+        key,
+    )
 }
 
 /// Issues a token for member of staff `staff_id`: the same format and key
 /// as a reader's, told apart by its subject, so one revocation list serves
 /// both.
 pub fn issue_staff(staff_id: i64, now_ms: i64, ttl_ms: i64, key: &SessionKey) -> Result<String> {
+    let token_id = crate::random::hex_id(16)?;
+    sign_claims(
+        &claims(staff_id, Subject::Staff, token_id, now_ms, ttl_ms)?,
+        key,
+    )
+}
+
+/// The claims of a new token, without a sign-in channel; `ttl_ms` must be
+/// positive.
+fn claims(
+    id: i64,
+    subject: Subject,
+    token_id: String,
+    now_ms: i64,
+    ttl_ms: i64,
+) -> Result<SessionClaims> {
     if ttl_ms <= 0 {
         return Err(Error::invalid("ttl_ms", "must be positive"));
     }
-    let claims = SessionClaims {
-        reader_id: staff_id,
-        subject: Subject::Staff,
+    Ok(SessionClaims {
+        reader_id: id,
+        subject,
         via: None,
-        token_id: crate::random::hex_id(16)?,
+        token_id,
         issued_at_ms: now_ms,
         expires_at_ms: now_ms.saturating_add(ttl_ms),
-    };
-    sign_claims(&claims, key)
+    })
 }
 
 fn sign_claims(claims: &SessionClaims, key: &SessionKey) -> Result<String> {
