@@ -4,6 +4,10 @@
 
 use crate::Error;
 
+/// tokio-postgres error kinds of a lost or unmade connection, as their
+/// `Debug` text shows them (`Error { kind: Closed, cause: None }`).
+const LOST_CONNECTION: [&str; 4] = ["kind: Closed", "kind: Io", "kind: Connect", "kind: Timeout"];
+
 /// A PostgreSQL server error, by SQLSTATE.
 pub fn from_postgres(sqlstate: &str, message: &str) -> Error {
     if is_nul_in_text(sqlstate, message) {
@@ -12,6 +16,13 @@ pub fn from_postgres(sqlstate: &str, message: &str) -> Error {
     match sqlstate {
         // 42P01 undefined_table: the schema is older than this code.
         "42P01" => Error::SchemaNotMigrated,
+        // No SQLSTATE: the client failed, not the statement. Spin passes
+        // tokio-postgres's error as its `Debug` text; these kinds mean the
+        // connection went away (the server stopped or restarted under a
+        // pooled connection) or never came, so a fresh one may work.
+        "" if LOST_CONNECTION.iter().any(|kind| message.contains(kind)) => {
+            Error::DatabaseUnavailable(anyhow::anyhow!("{message}"))
+        }
         // 08 connection exception, 53 insufficient resources, 57P0x
         // shutting down: the same request may work in a moment.
         code if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P0") => {
@@ -70,6 +81,25 @@ mod tests {
         assert!(matches!(
             from_sqlite("no such table: x"),
             Error::SchemaNotMigrated
+        ));
+    }
+
+    #[test]
+    fn a_connection_lost_under_a_statement_is_retryable_not_internal() {
+        // As Spin 4.0.2 and the local host word it when PostgreSQL stops
+        // under a pooled connection (bench/faults.sh found these as 500s).
+        for text in [
+            "Error { kind: Closed, cause: None }",
+            "Error { kind: Io, cause: Some(Os { code: 104, kind: ConnectionReset, message: \"Connection reset by peer\" }) }",
+        ] {
+            assert!(
+                matches!(from_postgres("", text), Error::DatabaseUnavailable(_)),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            from_postgres("", "query result exceeds limit of 1000 bytes"),
+            Error::Internal(_)
         ));
     }
 
