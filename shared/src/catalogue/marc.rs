@@ -138,7 +138,11 @@ pub fn read_iso2709(record: &[u8]) -> Result<MarcRecord, String> {
     }
     let mut marc = MarcRecord::default();
     for entry in directory.chunks(12) {
-        let text = std::str::from_utf8(entry).map_err(|_| "directory is not ASCII".to_string())?;
+        // ASCII, not merely UTF-8: the tag and numbers are sliced by byte.
+        let text = std::str::from_utf8(entry)
+            .ok()
+            .filter(|text| text.is_ascii())
+            .ok_or_else(|| "directory is not ASCII".to_string())?;
         let tag = text[0..3].to_string();
         let bad = || format!("directory entry {text:?} is malformed");
         let field_length: usize = text[3..7].parse().map_err(|_| bad())?;
@@ -366,5 +370,20 @@ mod tests {
         );
         let record = to_import(&read_iso2709(&marc).unwrap()).unwrap();
         assert_eq!(record.responsibility, "余华");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/marc/directory-not-ascii): a
+    /// directory of valid UTF-8 but not ASCII, with a character across a
+    /// tag or length boundary, panicked slicing it. (The leader's length
+    /// is read trimmed, so the carriage return before it is allowed.)
+    #[test]
+    fn a_directory_that_is_not_ascii_is_rejected_not_a_panic() {
+        const INPUT: &[u8] = b"\x0d0086nam a2200061   450000100020000020000f\xe5\x88\x98\xe6\
+          \x85\x88\xe6\xac\xa3\xe8\x91\x97\x1e  \x1f13\x1eX\x1e  \x1f!\xe6\
+          \xb4\xbb\x00\x00\x00\x00\x00\x00\x02\x19\xe4\xbd\x8d\x99\xe5\x8e\
+          \x1e\x1d";
+        assert_eq!(read_iso2709(INPUT).unwrap_err(), "directory is not ASCII");
+        let parsed = parse(INPUT, Offsets::default());
+        assert_eq!((parsed.records.len(), parsed.rejections.len()), (0, 1));
     }
 }
