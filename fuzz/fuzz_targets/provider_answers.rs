@@ -9,14 +9,15 @@
 //! to 128 characters); and round trips: an Alipay response member that
 //! is JSON, signed by "Alipay" in a gateway answer, is never refused as
 //! badly signed or malformed; an Osmanthus body signed with our secret
-//! passes the signature check.
+//! passes the signature check, and a signature that passes is the hex of
+//! the HMAC, in one spelling.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use wangjie_fuzz::{alipay_keys, lines};
 use wangjie_shared::alipay::gateway::{read_answer, read_oauth_token, read_sesame, GatewayFailure};
 use wangjie_shared::alipay::sign::sign_content;
-use wangjie_shared::osmanthus::{read_score, signature, OsmanthusFailure};
+use wangjie_shared::osmanthus::{read_score, signature, verify, OsmanthusFailure};
 use wangjie_shared::wechat::login::{read_code2session, read_oauth2_access_token};
 
 const METHOD: &str = "alipay.system.oauth.token";
@@ -45,6 +46,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let _ = read_score(status, Some(&fields[1]), body, OSMANTHUS_SECRET);
+    if verify(OSMANTHUS_SECRET, body, &fields[1]) {
+        // One spelling per signature (hex, either case).
+        let expected = signature(OSMANTHUS_SECRET, body);
+        assert!(fields[1].trim().eq_ignore_ascii_case(&expected));
+    }
     let signed = read_score(
         status,
         Some(&signature(OSMANTHUS_SECRET, body)),
