@@ -46,8 +46,9 @@ pub fn verify(secret: &[u8], body: &[u8], signature: &str) -> bool {
     mac.verify_slice(&tag).is_ok()
 }
 
+/// Hex digits only: `from_str_radix` alone would also take a sign (`+a`).
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
@@ -263,5 +264,19 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// The locker signature's fuzz finding, in the same hex reader: a
+    /// signature whose `0a` is written `+a` is not a signature.
+    #[test]
+    fn a_signature_with_a_sign_character_is_refused() {
+        let (sig, body) = signed(r#"{"code":"0","data":{"citizen_ref":"c-1","score":100}}"#);
+        let at = (0..sig.len())
+            .step_by(2)
+            .find(|&i| sig.as_bytes()[i] == b'0')
+            .expect("a byte below 0x10 in this signature");
+        let plus = format!("{}+{}", &sig[..at], &sig[at + 1..]);
+        assert!(verify(SECRET, &body, &sig));
+        assert!(!verify(SECRET, &body, &plus));
     }
 }

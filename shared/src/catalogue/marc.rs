@@ -138,7 +138,11 @@ pub fn read_iso2709(record: &[u8]) -> Result<MarcRecord, String> {
     }
     let mut marc = MarcRecord::default();
     for entry in directory.chunks(12) {
-        let text = std::str::from_utf8(entry).map_err(|_| "directory is not ASCII".to_string())?;
+        // ASCII, not merely UTF-8: the tag and numbers are sliced by byte.
+        let text = std::str::from_utf8(entry)
+            .ok()
+            .filter(|text| text.is_ascii())
+            .ok_or_else(|| "directory is not ASCII".to_string())?;
         let tag = text[0..3].to_string();
         let bad = || format!("directory entry {text:?} is malformed");
         let field_length: usize = text[3..7].parse().map_err(|_| bad())?;
@@ -164,6 +168,51 @@ pub fn read_iso2709(record: &[u8]) -> Result<MarcRecord, String> {
         }
     }
     Ok(marc)
+}
+
+/// Writes `marc` as one ISO 2709 record that [`read_iso2709`] reads back
+/// as it is: control fields first, then data fields with blank indicators.
+/// Tags must be 3 bytes; a field longer than 9,998 bytes or a record
+/// longer than 99,999 is refused, as the leader and directory cannot say
+/// so. For tests and the fuzz targets; wangjie does not export MARC.
+pub fn write_iso2709(marc: &MarcRecord) -> Result<Vec<u8>, String> {
+    let mut directory = Vec::new();
+    let mut data = Vec::new();
+    let mut add = |tag: &str, mut bytes: Vec<u8>| -> Result<(), String> {
+        if tag.len() != 3 {
+            return Err(format!("tag {tag:?} is not 3 bytes"));
+        }
+        bytes.push(FIELD_END);
+        if bytes.len() > 9999 || data.len() > 99_999 {
+            return Err(format!("field {tag} does not fit a directory entry"));
+        }
+        directory.extend(format!("{tag}{:04}{:05}", bytes.len(), data.len()).bytes());
+        data.extend(bytes);
+        Ok(())
+    };
+    for (tag, value) in &marc.control {
+        add(tag, value.as_bytes().to_vec())?;
+    }
+    for field in &marc.fields {
+        let mut bytes = b"  ".to_vec();
+        for (code, value) in &field.subfields {
+            bytes.push(SUBFIELD);
+            bytes.extend(code.to_string().bytes());
+            bytes.extend(value.bytes());
+        }
+        add(&field.tag, bytes)?;
+    }
+    directory.push(FIELD_END);
+    data.push(RECORD_END);
+    let base = 24 + directory.len();
+    let length = base + data.len();
+    if length > 99_999 {
+        return Err(format!("{length} bytes is too long for a MARC record"));
+    }
+    let mut record = format!("{length:05}nam a22{base:05}   4500").into_bytes();
+    record.extend(directory);
+    record.extend(data);
+    Ok(record)
 }
 
 /// Splits a data field's text (indicators first) into subfields.
@@ -238,35 +287,22 @@ pub fn to_import(marc: &MarcRecord) -> Result<ImportRecord, String> {
 mod tests {
     use super::*;
 
-    /// Builds an ISO 2709 record from control and data fields (test-only writer).
+    /// Builds an ISO 2709 record from control and data fields.
     pub fn write(control: &[(&str, &str)], fields: &[(&str, &[(char, &str)])]) -> Vec<u8> {
-        let mut directory = Vec::new();
-        let mut data = Vec::new();
-        let mut add = |tag: &str, bytes: Vec<u8>| {
-            directory.extend(format!("{tag}{:04}{:05}", bytes.len() + 1, data.len()).bytes());
-            data.extend(bytes);
-            data.push(FIELD_END);
+        let marc = MarcRecord {
+            control: control
+                .iter()
+                .map(|(tag, value)| (tag.to_string(), value.to_string()))
+                .collect(),
+            fields: fields
+                .iter()
+                .map(|(tag, subs)| DataField {
+                    tag: tag.to_string(),
+                    subfields: subs.iter().map(|(c, v)| (*c, v.to_string())).collect(),
+                })
+                .collect(),
         };
-        for (tag, value) in control {
-            add(tag, value.as_bytes().to_vec());
-        }
-        for (tag, subs) in fields {
-            let mut bytes = b"  ".to_vec();
-            for (code, value) in *subs {
-                bytes.push(SUBFIELD);
-                bytes.extend(code.to_string().bytes());
-                bytes.extend(value.bytes());
-            }
-            add(tag, bytes);
-        }
-        directory.push(FIELD_END);
-        data.push(RECORD_END);
-        let base = 24 + directory.len();
-        let length = base + data.len();
-        let mut record = format!("{length:05}nam a22{base:05}   4500").into_bytes();
-        record.extend(directory);
-        record.extend(data);
-        record
+        write_iso2709(&marc).unwrap()
     }
 
     fn santi() -> Vec<u8> {
@@ -334,5 +370,20 @@ mod tests {
         );
         let record = to_import(&read_iso2709(&marc).unwrap()).unwrap();
         assert_eq!(record.responsibility, "余华");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/marc/directory-not-ascii): a
+    /// directory of valid UTF-8 but not ASCII, with a character across a
+    /// tag or length boundary, panicked slicing it. (The leader's length
+    /// is read trimmed, so the carriage return before it is allowed.)
+    #[test]
+    fn a_directory_that_is_not_ascii_is_rejected_not_a_panic() {
+        const INPUT: &[u8] = b"\x0d0086nam a2200061   450000100020000020000f\xe5\x88\x98\xe6\
+          \x85\x88\xe6\xac\xa3\xe8\x91\x97\x1e  \x1f13\x1eX\x1e  \x1f!\xe6\
+          \xb4\xbb\x00\x00\x00\x00\x00\x00\x02\x19\xe4\xbd\x8d\x99\xe5\x8e\
+          \x1e\x1d";
+        assert_eq!(read_iso2709(INPUT).unwrap_err(), "directory is not ASCII");
+        let parsed = parse(INPUT, Offsets::default());
+        assert_eq!((parsed.records.len(), parsed.rejections.len()), (0, 1));
     }
 }

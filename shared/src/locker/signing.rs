@@ -78,8 +78,10 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Hex digits only: `from_str_radix` alone would also take a sign
+/// (`+a`), letting one signature be written several ways.
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
@@ -399,5 +401,21 @@ mod tests {
     fn a_short_secret_is_refused_and_never_printed() {
         assert!(LockerSecret::new(b"short").is_err());
         assert_eq!(format!("{:?}", secret()), "LockerSecret(..)");
+    }
+
+    /// Found by fuzzing (fuzz/regressions/locker_signing/): the documented
+    /// example's signature with one `0a` written `+a` verified, since
+    /// `u8::from_str_radix` takes a sign. A signature has one spelling.
+    #[test]
+    fn a_signature_with_a_sign_character_is_malformed() {
+        const SIGNATURE: &[u8] =
+            b"92cf2aee404abb7472627a18412784f87433e96519cb457562cd610a+a83163f";
+        let mut list = signed(BODY);
+        list[3].1 = String::from_utf8(SIGNATURE.to_vec()).unwrap();
+        let result = headers_of(&list);
+        assert!(
+            matches!(&result, Err(Error::Invalid { field, .. }) if field == HEADER_SIGNATURE),
+            "{result:?}"
+        );
     }
 }
