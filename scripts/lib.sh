@@ -41,20 +41,25 @@ build_contract_binaries() {
   cargo build --quiet -p wangjie-host -p wangjie-fakes
 }
 
-# The contract suite's judges (python-alipay-sdk, wechatpy, pytest; pinned in
-# tests/contract/requirements.txt) in their own virtual environment,
-# .venv-contract/, made on first use and again when the requirements change.
-ensure_contract_venv() {
-  local venv="$ROOT/.venv-contract"
+# A Python virtual environment at $1 (under the repository) with the pinned
+# requirements file $2, made on first use and again when the file changes.
+ensure_venv() {
+  local venv="$ROOT/$1" requirements="$2"
   local stamp="$venv/requirements.installed"
-  if [ -x "$venv/bin/python" ] && cmp -s tests/contract/requirements.txt "$stamp"; then
+  if [ -x "$venv/bin/python" ] && cmp -s "$requirements" "$stamp"; then
     return
   fi
-  say "setting up the contract suite's Python environment (.venv-contract)"
+  say "setting up a Python environment ($1, from $requirements)"
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -r tests/contract/requirements.txt
-  cp tests/contract/requirements.txt "$stamp"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$stamp"
+}
+
+# The contract suite's judges (python-alipay-sdk, wechatpy, pytest; pinned in
+# tests/contract/requirements.txt) in their own virtual environment,
+# .venv-contract/.
+ensure_contract_venv() {
+  ensure_venv .venv-contract tests/contract/requirements.txt
 }
 
 # The app and our fakes against the providers' official SDKs (tests/contract).
@@ -63,6 +68,18 @@ run_contract_suite() {
   say "running the contract suite (tests/contract: python-alipay-sdk, wechatpy)"
   PYTHONDONTWRITEBYTECODE=1 "$ROOT/.venv-contract/bin/python" -m pytest -p no:cacheprovider \
     -q tests/contract
+}
+
+# The API judged by its own spec (tests/schema): schemathesis, pinned in
+# tests/schema/requirements.txt and installed in .venv-schema/, runs every
+# check over every operation of docs/openapi.yaml against the app on the
+# local host and PostgreSQL, with reader, staff and admin credentials; a
+# fixed seed, and at most SCHEMA_BUDGET_S seconds (default 210). Needs the
+# binaries of build_contract_binaries and the components.
+run_schema_suite() {
+  ensure_venv .venv-schema tests/schema/requirements.txt
+  say "running the schema suite (tests/schema: schemathesis against docs/openapi.yaml)"
+  PYTHONDONTWRITEBYTECODE=1 "$ROOT/.venv-schema/bin/python" tests/schema/run.py
 }
 
 # PostgreSQL and Redis are started before a session on this kind of

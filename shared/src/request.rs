@@ -101,17 +101,24 @@ impl Request {
     /// otherwise, when there is a body), must be a JSON object (serde
     /// would read a struct from an array too) and must hold no NUL
     /// character in any key or string, which PostgreSQL cannot store; the
-    /// 400 names the field.
+    /// 400 names the field. A number with no fraction (`12.0`, `1e3`) is
+    /// an integer, as JSON Schema (and so docs/openapi.yaml) has it.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         if !self.body.is_empty() {
             self.require_json_content_type()?;
         }
-        let value: serde_json::Value = serde_json::from_slice(&self.body)
+        let mut value: serde_json::Value = serde_json::from_slice(&self.body)
             .map_err(|e| Error::invalid("body", e.to_string()))?;
         if !value.is_object() {
             return Err(Error::invalid("body", "must be a JSON object"));
         }
         refuse_nul_in_json(&value, "body")?;
+        if integral_floats_to_integers(&mut value) {
+            // Read from the value: the bytes hold a float where an
+            // integer may be wanted (errors then carry no line number).
+            return serde_json::from_value(value)
+                .map_err(|e| Error::invalid("body", e.to_string()));
+        }
         serde_json::from_slice(&self.body).map_err(|e| Error::invalid("body", e.to_string()))
     }
 
@@ -208,6 +215,45 @@ fn nul_in(field: &str) -> Error {
 
 /// Refuses a NUL in any key or string of `value`, naming the field by its
 /// path from the body (`body.fulfilment.address`, `body.lines[0]`).
+/// Reads JSON bytes as `T`, a number with no fraction being an integer
+/// (as in [`Request::json`]); serde's complaint is a 400 on `body`.
+pub fn json_from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let invalid = |e: serde_json::Error| Error::invalid("body", e.to_string());
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(invalid)?;
+    if integral_floats_to_integers(&mut value) {
+        serde_json::from_value(value).map_err(invalid)
+    } else {
+        serde_json::from_slice(bytes).map_err(invalid)
+    }
+}
+
+/// Turns every float of `value` with no fraction and at most 2^53 in size
+/// (`501104.0`, `-3e2`) into that integer; whether there was one. Larger
+/// floats stay floats: serde reads an integer literal beyond 64 bits as
+/// one, and it must stay refused.
+fn integral_floats_to_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            if float.fract() == 0.0 && float.abs() <= EXACT {
+                *value = Value::from(float as i64);
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            integral_floats_to_integers(item) | changed
+        }),
+        Value::Object(members) => members.values_mut().fold(false, |changed, member| {
+            integral_floats_to_integers(member) | changed
+        }),
+        _ => false,
+    }
+}
+
 fn refuse_nul_in_json(value: &serde_json::Value, at: &str) -> Result<()> {
     use serde_json::Value;
     match value {
@@ -316,6 +362,36 @@ mod tests {
         assert!(post_json(r#"{"lines": [3], "note": "x"}"#)
             .json::<Order>()
             .is_ok());
+    }
+
+    #[test]
+    fn a_number_with_no_fraction_is_an_integer() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Price {
+            price_fen: i64,
+            lines: Vec<i64>,
+            lat: f64,
+        }
+        let price = post_json(r#"{"price_fen": 501104.0, "lines": [3e2, -1.0], "lat": 30.5}"#)
+            .json::<Price>()
+            .unwrap();
+        assert_eq!(
+            price,
+            Price {
+                price_fen: 501104,
+                lines: vec![300, -1],
+                lat: 30.5
+            }
+        );
+        for body in [
+            r#"{"price_fen": 1.5, "lines": [], "lat": 0}"#,
+            r#"{"price_fen": 1e19, "lines": [], "lat": 0}"#,
+            r#"{"price_fen": -9223372036854775809, "lines": [], "lat": 0}"#,
+            r#"{"price_fen": 1, "lines": [18446744073709551616], "lat": 0}"#,
+        ] {
+            let error = post_json(body).json::<Price>().unwrap_err();
+            assert!(error.to_string().starts_with("invalid body: "), "{error}");
+        }
     }
 
     #[test]

@@ -97,9 +97,10 @@ with_providers!(
         let fresh = app
             .sign_in_alipay(providers, "2088000000000701", Some(700))
             .await?;
-        app.check_credit(&fresh, "sesame", None)
-            .await?
-            .assert_problem(400);
+        let refused = app.check_credit(&fresh, "sesame", None).await?;
+        // The problem is the reader's request's, not the private credit
+        // component's route (RFC 9457 `instance`; the schema suite).
+        assert_eq!(refused.assert_problem(400)["instance"], "/api/me/credit");
         app.check_credit(&fresh, "card", Some("x"))
             .await?
             .assert_problem(400);

@@ -425,7 +425,27 @@ async fn refused(app: &TestApp, _providers: &Providers) -> anyhow::Result<()> {
     )
     .await?
     .assert_problem(401);
-    // Unsigned.
+    // Every locker header but the signature, then a signature that is not
+    // 64 hex digits: the credential is missing or malformed, a 401 like a
+    // wrong one (the schema suite's ignored-auth check, issue 18).
+    let path = format!("/api/lockers/{here}/heartbeat");
+    let bytes = serde_json::to_vec(&body)?;
+    let secret = derive_secret(MASTER, &here)?;
+    let nonce = Signing::good(&here).nonce;
+    for signature in [None, Some("not-hex"), Some("ab")] {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{path}", app.url))
+            .header("content-type", "application/json");
+        for (name, value) in signed_headers(&here, &secret, "POST", &path, now(), &nonce, &bytes) {
+            match (name, signature) {
+                ("X-Locker-Signature", None) => {}
+                ("X-Locker-Signature", Some(bad)) => request = request.header(name, bad),
+                _ => request = request.header(name, value),
+            }
+        }
+        answer_status(request.body(bytes.clone()).send().await?, 401).await?;
+    }
+    // Unsigned: no locker headers at all is not a locker message.
     let bare = reqwest::Client::new()
         .post(format!("{}/api/lockers/{here}/heartbeat", app.url))
         .body(serde_json::to_vec(&body)?)

@@ -22,7 +22,7 @@ pub fn join(request: &Request) -> Result<Reply> {
     let claims = session::authenticate(request, now)?;
     let body: Join = request.json()?;
     let point = body.point_code.trim();
-    if point.is_empty() || point.len() > 32 {
+    if point.is_empty() || point.chars().count() > 32 {
         return Err(Error::invalid("point_code", "a service point's code"));
     }
     let rules = HoldRules {

@@ -117,19 +117,29 @@ pub fn check_credit(request: &Request) -> Result<Reply> {
         timeout_ms,
     })
     .map_err(|reason| Error::Internal(anyhow::anyhow!("credit component: {reason}")))?;
-    let content_type = if answer
+    let is_problem = answer
         .header("content-type")
-        .is_some_and(|t| t.starts_with(problem::CONTENT_TYPE))
-    {
-        problem::CONTENT_TYPE
-    } else {
-        "application/json"
-    };
+        .is_some_and(|t| t.starts_with(problem::CONTENT_TYPE));
+    if !is_problem {
+        return Ok(Reply {
+            status: answer.status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body: answer.body,
+        });
+    }
+    // The problem's `instance` is the reader's request, not the private
+    // component's route (`/decisions`) it was answered on (RFC 9457 3.1.5).
+    let mut body = answer.body;
+    if let Ok(serde_json::Value::Object(mut members)) = serde_json::from_slice(&body) {
+        members.insert("instance".into(), request.path.clone().into());
+        body = serde_json::to_vec(&members).unwrap_or(body);
+    }
     Ok(Reply {
         status: answer.status,
-        content_type,
+        content_type: problem::CONTENT_TYPE,
         headers: Vec::new(),
-        body: answer.body,
+        body,
     })
 }
 

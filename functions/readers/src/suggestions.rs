@@ -51,7 +51,7 @@ fn proposal(body: Body) -> Result<Proposal> {
         ));
     }
     let point_code = body.point_code.trim().to_string();
-    if point_code.is_empty() || point_code.len() > 32 {
+    if point_code.is_empty() || point_code.chars().count() > 32 {
         return Err(Error::invalid("point_code", "a service point's code"));
     }
     Ok(Proposal {

@@ -212,9 +212,10 @@ pub(super) fn check_id(field: &str, id: &str) -> Result<()> {
     }
 }
 
-/// Reads a JSON body, mapping serde's complaint to [`Error::Invalid`].
+/// Reads a JSON body, mapping serde's complaint to [`Error::Invalid`]; a
+/// number with no fraction is an integer (`12.0`), as in JSON Schema.
 pub(super) fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::invalid("body", e.to_string()))
+    crate::request::json_from_slice(body)
 }
 
 impl Heartbeat {

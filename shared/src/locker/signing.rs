@@ -8,9 +8,11 @@
 //! Errors, and why they differ: a missing or malformed header (including
 //! `X-Locker-Protocol`) is [`Error::Invalid`] naming the header, since the
 //! vendor needs to know what to fix and the format of a header is no
-//! secret. A signature that does not verify is [`Error::BadSignature`]
-//! (`what = "locker request"`); so should the caller answer for an unknown
-//! locker id, so that ids cannot be probed. A correctly signed request
+//! secret. The signature is the credential: missing, malformed or not
+//! verifying, it is [`Error::BadSignature`] (`what = "locker request"`,
+//! a 401 like any missing or wrong credential, RFC 9110 15.5.2); so
+//! should the caller answer for an unknown locker id, so that ids cannot
+//! be probed. A correctly signed request
 //! whose timestamp lies outside the window is [`Error::Invalid`] on
 //! `X-Locker-Timestamp` with the server's time in the reason: the
 //! signature is checked first, so only the genuine locker learns it, and
@@ -209,10 +211,13 @@ impl LockerHeaders {
                 "not 16 to 64 of [A-Za-z0-9_-]",
             ));
         }
-        let signature = get(HEADER_SIGNATURE)?;
-        let signature = unhex(signature)
+        let signature = header(HEADER_SIGNATURE)
+            .map(str::trim)
+            .and_then(unhex)
             .filter(|s| s.len() == 32)
-            .ok_or_else(|| Error::invalid(HEADER_SIGNATURE, "not 64 hex digits"))?;
+            .ok_or(Error::BadSignature {
+                what: "locker request",
+            })?;
         Ok(LockerHeaders {
             locker_id: locker_id.to_string(),
             timestamp_ms,
@@ -372,14 +377,13 @@ mod tests {
 
     #[test]
     fn malformed_or_missing_headers_name_the_header() {
-        let cases: [(usize, &str, &str); 7] = [
+        let cases: [(usize, &str, &str); 6] = [
             (4, "2", HEADER_PROTOCOL),
             (4, "", HEADER_PROTOCOL),
             (0, "id with spaces", HEADER_ID),
             (1, "-5", HEADER_TIMESTAMP),
             (2, "short", HEADER_NONCE),
             (2, "nonce/with/slashes!", HEADER_NONCE),
-            (3, "abcd", HEADER_SIGNATURE),
         ];
         for (index, value, header) in cases {
             let mut list = signed(BODY);
@@ -395,6 +399,22 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(reason, "missing");
+    }
+
+    #[test]
+    fn a_missing_or_malformed_signature_is_a_bad_signature() {
+        for value in ["", "abcd", &"g".repeat(64), &"ab".repeat(33)] {
+            let mut list = signed(BODY);
+            list[3].1 = value.to_string();
+            let result = headers_of(&list);
+            assert!(
+                matches!(result, Err(Error::BadSignature { .. })),
+                "{value:?}: {result:?}"
+            );
+        }
+        let mut list = signed(BODY);
+        list.remove(3);
+        assert!(matches!(headers_of(&list), Err(Error::BadSignature { .. })));
     }
 
     #[test]
