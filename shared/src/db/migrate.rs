@@ -62,6 +62,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(22, "0022_sesame_orders"),
     migration!(23, "0023_suggestions"),
     migration!(24, "0024_wechat_web"),
+    migration!(25, "0025_orders_one_trip"),
 ];
 
 /// The schema version this code needs.
