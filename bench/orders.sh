@@ -14,6 +14,9 @@
 #   OUT=/tmp/wangjie-orders-bench   POINT=B001 (the pickup point)
 #   HOST_BIN=target/release/wangjie-host (set it to reuse a host built
 #       elsewhere; unset, the release host is built here)
+#   PGLOG=/var/log/postgresql/postgresql-15-main.log, COUNT=20: the server
+#       log to count an order's statements in (last step; skipped when the
+#       file cannot be read), over COUNT orders placed one at a time
 #
 # Needs: cargo, PostgreSQL client tools (createdb, psql, pgbench) and a
 # local server with trust auth, python3, curl. Talks only to 127.0.0.1.
@@ -81,3 +84,50 @@ tps = float(re.search(r"tps = ([\d.]+)", sql).group(1))
 print(f"orders/s through the host {float(http['rps']):.1f} vs claim statement alone {tps:.1f}: "
       f"ratio {float(http['rps']) / tps:.3f}; host p99 {http['p99']} ms")
 PY
+
+# What one order sends PostgreSQL: every statement the server runs for the
+# bench database (log_statement = all; the host's pooled connections take
+# the setting when they connect, hence a fresh host), over COUNT orders sent
+# one at a time after a warm-up. Each `execute` line is one statement of
+# the app, two round trips in the host (prepare, then bind and execute); a
+# `statement:` line is a simple query (the pool's clean-up on checkout, one
+# round trip).
+PGLOG="${PGLOG:-/var/log/postgresql/postgresql-15-main.log}"
+COUNT="${COUNT:-20}"
+if [[ -r "$PGLOG" ]]; then
+  say "statements per order: $COUNT orders one at a time, log_statement = all on $DB"
+  psqlq -c "ALTER DATABASE $DB SET log_statement = 'all'"
+  start_host
+  one_order() {
+    local token record
+    token=$(sed -n "$(( RANDOM % $(wc -l < "$OUT/tokens.txt") + 1 ))p" "$OUT/tokens.txt")
+    record=$(sed -n "$(( RANDOM % $(wc -l < "$OUT/records.txt") + 1 ))p" "$OUT/records.txt")
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST "$URL/api/orders" \
+      -H "authorization: Bearer $token" -H 'content-type: application/json' \
+      -H "idempotency-key: count-$RANDOM-$RANDOM-$1" \
+      -d "{\"lines\": [$record], \"fulfilment\": {\"kind\": \"pickup\", \"point_code\": \"$POINT\"}}"
+  }
+  for n in 1 2 3; do one_order "warm-$n" >/dev/null; done
+  sleep 1
+  mark=$(stat -c %s "$PGLOG")
+  for n in $(seq 1 "$COUNT"); do one_order "$n"; done > "$OUT/count-status.txt"
+  sleep 1
+  tail -c +"$((mark + 1))" "$PGLOG" | grep -F "@$DB " | grep -E 'LOG:  (execute|statement)' \
+    > "$OUT/statements.log" || true
+  psqlq -c "ALTER DATABASE $DB RESET log_statement"
+  python3 - "$OUT" "$COUNT" <<'PY' | tee "$OUT/statements.txt"
+import collections, re, sys
+out, count = sys.argv[1], int(sys.argv[2])
+lines = open(out + "/statements.log").read().splitlines()
+status = collections.Counter(open(out + "/count-status.txt").read().split())
+kinds = collections.Counter("execute" if "LOG:  execute" in l else "simple" for l in lines)
+print(f"RESULT orders={count} answers={dict(status)} statements={kinds['execute']} "
+      f"simple_queries={kinds['simple']} per_order={kinds['execute'] / count:.1f} "
+      f"round_trips_per_order={(2 * kinds['execute'] + kinds['simple']) / count:.1f}")
+shapes = collections.Counter(re.sub(r"^.*LOG:  (execute [^:]*|statement): ", "", l)[:90] for l in lines)
+for shape, n in shapes.most_common():
+    print(f"  {n / count:5.2f}  {shape}")
+PY
+else
+  say "statements per order: skipped ($PGLOG cannot be read; set PGLOG)"
+fi

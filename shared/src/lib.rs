@@ -34,6 +34,7 @@ pub mod rate;
 pub mod readers;
 pub mod reply;
 pub mod request;
+pub mod revocations;
 pub mod search;
 pub mod sesame_orders;
 pub mod session;

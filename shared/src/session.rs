@@ -123,6 +123,26 @@ impl SessionClaims {
     }
 }
 
+/// Claims whose signature and expiry are verified but whose revocation is
+/// not yet checked: what a handler holds when the statement that acts on
+/// them checks `session_revocations` itself, in the same round trip
+/// (placing an order, docs/orders.md). A separate type, so that it is
+/// never taken for a checked [`SessionClaims`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrevoked(SessionClaims);
+
+impl Unrevoked {
+    /// Wraps claims that [`verify`] accepted.
+    pub fn new(claims: SessionClaims) -> Self {
+        Unrevoked(claims)
+    }
+
+    /// The claims, for the statement that checks their revocation.
+    pub fn pending(&self) -> &SessionClaims {
+        &self.0
+    }
+}
+
 /// Issues a token for `reader_id`, valid for `ttl_ms` from `now_ms`, with a
 /// fresh random token id.
 pub fn issue(reader_id: i64, now_ms: i64, ttl_ms: i64, key: &SessionKey) -> Result<String> {

@@ -22,6 +22,7 @@ mod lockers_offline;
 mod lost;
 mod notices;
 mod orders;
+mod orders_one_trip;
 mod points;
 mod reader_app;
 mod readers;

@@ -91,10 +91,15 @@ fn placement(request: &Request, via: Option<&str>) -> Result<Placement> {
 
 /// `POST /api/orders`: 201 with the order; the same again for a retry
 /// with the same `Idempotency-Key`, never a second order.
+///
+/// The token's signature is checked here and its revocation by the
+/// placement itself, in the same round trip as everything else
+/// (docs/orders.md, "One round trip"); the key-value store is asked only
+/// for a token older than that check.
 pub fn place(request: &Request) -> Result<Reply> {
     let now = now_ms();
-    let claims = session::authenticate(request, now)?;
-    let placement = placement(request, claims.via.as_deref())?;
+    let caller = session::authenticate_signed(request, now)?;
+    let placement = placement(request, caller.pending().via.as_deref())?;
     let settings = OrderSettings {
         door_fee_fen: config::number("door_delivery_fee_fen", 500)? as i64,
         payment_window_ms: config::number("payment_window_ms", 30 * 60 * 1000)? as i64,
@@ -111,7 +116,9 @@ pub fn place(request: &Request) -> Result<Reply> {
     };
     let db = db::connect()?;
     let (order, _placed) =
-        orders::place::place(db.as_ref(), claims.reader_id, &placement, settings, now)?;
+        orders::place::place(db.as_ref(), &caller, &placement, settings, now, &mut || {
+            session::revoked_in_store(caller.pending())
+        })?;
     let order_str = match (&alipay, &order.payment_ref, order.state.as_str()) {
         (Some(alipay), Some(trade), "awaiting_payment") => {
             Some(alipay.order_string(trade, order.fee_fen, "网借 送书上门", now)?)

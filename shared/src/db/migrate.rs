@@ -62,7 +62,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!(22, "0022_sesame_orders"),
     migration!(23, "0023_suggestions"),
     migration!(24, "0024_wechat_web"),
-    // 0025 is left free for the order work on another branch.
+    migration!(25, "0025_orders_one_trip"),
     migration!(26, "0026_no_jit"),
 ];
 

@@ -41,7 +41,8 @@ pub enum Job {
     Stats,
     /// Lockers silent too long go offline (and old nonces are forgotten).
     LockersOffline,
-    /// Expired raw credit scores cleared, old WeChat message ids pruned.
+    /// Expired raw credit scores cleared, old WeChat message ids and
+    /// revocations of expired session tokens pruned.
     Retention,
     /// Sesame orders of loans late beyond the grace are owed a report.
     SesameOverdue,
@@ -205,6 +206,8 @@ pub struct Report {
     pub scores_cleared: u64,
     /// WeChat message ids pruned.
     pub wechat_messages_pruned: u64,
+    /// Revocations of expired session tokens forgotten.
+    pub session_revocations_pruned: u64,
     /// Sesame orders of late loans now owed a report (sent by the `credit`
     /// component, `POST /admin/jobs/sync-sesame`).
     pub sesame_late: u64,
@@ -267,9 +270,11 @@ fn run_one(
         Job::Retention => {
             (report.scores_cleared, report.wechat_messages_pruned) =
                 retention::clear(db, settings.batch, now_ms)?;
+            report.session_revocations_pruned = crate::revocations::prune(db, now_ms)?;
             json!({
                 "scores_cleared": report.scores_cleared,
                 "wechat_messages_pruned": report.wechat_messages_pruned,
+                "session_revocations_pruned": report.session_revocations_pruned,
             })
         }
         Job::SesameOverdue => {

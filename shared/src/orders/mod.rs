@@ -13,15 +13,20 @@
 //! - A door delivery's *fee* is an Alipay trade ([`payment`]).
 //! - A retried placement replays the first answer only for the same
 //!   request ([`idempotency`]).
+//! - Placing is one statement on PostgreSQL and a few on SQLite, with the
+//!   same checks and refusals ([`place`], [`refusal`]).
 
 pub mod cancel;
 pub mod delivery;
 pub mod fulfil;
 pub mod idempotency;
 pub mod log;
+mod one_trip;
 pub mod payment;
 pub mod place;
+pub mod refusal;
 pub mod state;
+mod steps;
 pub mod view;
 pub mod worklist;
 

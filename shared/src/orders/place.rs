@@ -1,19 +1,27 @@
-//! Placing an order: the checks (standing, quota, the point, the titles),
-//! then, in one transaction, the order, one promised copy per line and the
-//! log. A copy is claimed by one conditional `UPDATE ... RETURNING` that
-//! moves it from `on_shelf` to `promised`: whatever the concurrency, a
-//! second claimant finds it no longer on the shelf (and on PostgreSQL skips
-//! rows another transaction holds); the partial unique index
-//! `copies_one_open_promise` backs the same rule at the line level.
+//! Placing an order: the checks (the session not signed out, standing,
+//! quota, the point, the titles), one promised copy per line, the order,
+//! its lines and the log, and the answer built from what was written.
+//!
+//! On PostgreSQL all of it is one statement, the function
+//! `wj_place_order` of migration 0025 ([`super::one_trip`]): one round
+//! trip from the component. On SQLite, embedded and without round trips to
+//! save, the same steps run as separate statements ([`super::steps`]).
+//! Both answer an [`Outcome`]; [`place`] turns it into the reply.
+//!
+//! A copy is claimed by a conditional statement that only takes a copy
+//! still `on_shelf`: whatever the concurrency, a second claimant finds it
+//! no longer on the shelf (and on PostgreSQL skips rows another transaction
+//! holds); the partial unique index `copies_one_open_promise` backs the
+//! same rule at the line level.
 
-use super::log;
-use super::state::{OrderState, Transition};
+use super::refusal::{refuse, Refusal};
 use super::view::{self, OrderView};
-use crate::db::{in_transaction, Db, Dialect};
+use crate::db::{Db, Dialect};
 use crate::geo::Coordinates;
 use crate::point::{self, LockerStatus, PointKind, ServicePoint};
-use crate::readers::{store as readers, Reader, StandingName};
+use crate::session::Unrevoked;
 use crate::{Error, Result};
+use serde::Deserialize;
 
 /// How the reader receives the books.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +142,7 @@ pub fn origin(db: &dyn Db, fulfilment: &Fulfilment) -> Result<Origin> {
 }
 
 /// The origin when the target point is already known.
-fn origin_at(db: &dyn Db, target: &ServicePoint) -> Result<Origin> {
+pub(super) fn origin_at(db: &dyn Db, target: &ServicePoint) -> Result<Origin> {
     let branch = if target.kind == PointKind::Branch || target.kind == PointKind::DeliveryCentre {
         target.code.clone()
     } else {
@@ -156,9 +164,7 @@ fn origin_at(db: &dyn Db, target: &ServicePoint) -> Result<Origin> {
 }
 
 pub(crate) fn pickup_point(db: &dyn Db, code: &str) -> Result<ServicePoint> {
-    point::find_point(db, code)?.ok_or(Error::NotFound {
-        what: "service point",
-    })
+    point::find_point(db, code)?.ok_or_else(|| Refusal::PointNotFound.into())
 }
 
 /// The delivery centre.
@@ -166,64 +172,22 @@ pub fn delivery_centre(db: &dyn Db) -> Result<ServicePoint> {
     point::list_points(db, Some(PointKind::DeliveryCentre))?
         .into_iter()
         .next()
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no delivery centre is configured")))
-}
-
-/// Everything checked before anything is written; refusals say what to do.
-/// Gives the pickup point, which the caller needs next.
-fn check(
-    db: &dyn Db,
-    reader: &Reader,
-    placement: &Placement,
-    now_ms: i64,
-) -> Result<Option<ServicePoint>> {
-    crate::readers::borrowing::check(db, reader, now_ms)?;
-    if let Fulfilment::Door { .. } = placement.fulfilment {
-        if !(reader.deposit_free(now_ms)
-            && reader.standing == Some(StandingName::SesameDepositFree))
-        {
-            return Err(Error::Forbidden(
-                "door delivery needs Sesame credit at the threshold".into(),
-            ));
-        }
-    }
-    let held = crate::readers::borrowing::held(db, reader.id)?;
-    let wanted = placement.record_ids.len() as i64;
-    if held + wanted > reader.loan_quota {
-        return Err(Error::Conflict(format!(
-            "this order would make {} books held or on order; the quota is {}",
-            held + wanted,
-            reader.loan_quota
-        )));
-    }
-    match &placement.fulfilment {
-        Fulfilment::Pickup { point_code } => {
-            let point = pickup_point(db, point_code)?;
-            can_take(db, &point)?;
-            Ok(Some(point))
-        }
-        Fulfilment::Door { .. } => Ok(None),
-    }
+        .ok_or_else(|| Refusal::NoDeliveryCentre.into())
 }
 
 /// Whether a pickup point can take an order now: not the delivery centre,
 /// open on some day, and for a locker, online with a free cell.
 pub(crate) fn can_take(db: &dyn Db, point: &ServicePoint) -> Result<()> {
     if point.kind == PointKind::DeliveryCentre {
-        return Err(Error::invalid(
-            "point_code",
-            "the delivery centre is not a pickup point",
-        ));
+        return refuse(Refusal::NotAPickupPoint);
     }
+    let name = || point.name.clone();
     if !point.opening.always_open && point.opening.hours.is_empty() {
-        return Err(Error::Conflict(format!("{} is closed", point.name)));
+        return refuse(Refusal::Closed { name: name() });
     }
     if let Some(locker) = &point.locker {
         if locker.status != LockerStatus::Online {
-            return Err(Error::Conflict(format!(
-                "the locker at {} is offline; choose another point",
-                point.name
-            )));
+            return refuse(Refusal::LockerOffline { name: name() });
         }
         let free = db.query(
             "SELECT COUNT(*) AS n FROM locker_cells WHERE point_code = $1 AND state = 'empty'",
@@ -236,175 +200,78 @@ pub(crate) fn can_take(db: &dyn Db, point: &ServicePoint) -> Result<()> {
             .unwrap_or(0)
             == 0
         {
-            return Err(Error::Conflict(format!(
-                "the locker at {} has no free cell; choose another point",
-                point.name
-            )));
+            return refuse(Refusal::LockerFull { name: name() });
         }
     }
     Ok(())
 }
 
-/// Places the order, or returns the one already placed with the same key
-/// for the same request (another request under that key is a 409). The
-/// flag says whether this call placed it.
+/// What one attempt at placing came to, on either backend.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub(super) enum Outcome {
+    /// Placed now; the order as written.
+    Placed {
+        /// The answer, built from what was written, never read back
+        /// (boxed: it is much larger than the other outcomes).
+        order: Box<OrderView>,
+    },
+    /// The reader's `Idempotency-Key` placed this order already (or a
+    /// concurrent request with it just did).
+    Existing {
+        /// `orders.id`.
+        id: i64,
+    },
+    /// The token predates `session_revocations`: the key-value store must
+    /// say it was not signed out, then the placement runs again.
+    CheckStore,
+    /// Refused; nothing was kept.
+    Refused(Refusal),
+}
+
+/// Places the order for the reader of `caller`, or returns the one
+/// already placed with the same key for the same request (another request
+/// under that key is a 409). The flag says whether this call placed it.
+///
+/// `caller`'s revocation is checked with the placement
+/// ([`crate::revocations`]); `revoked_in_store` is asked only for a token
+/// issued before that table was kept.
 pub fn place(
     db: &dyn Db,
-    reader_id: i64,
+    caller: &Unrevoked,
     placement: &Placement,
     settings: OrderSettings,
     now_ms: i64,
+    revoked_in_store: &mut dyn FnMut() -> Result<bool>,
 ) -> Result<(OrderView, bool)> {
-    if let Some(order) = view::by_idempotency_key(db, reader_id, &placement.idempotency_key)? {
-        return Ok((super::idempotency::replay(placement, order)?, false));
-    }
-    let reader = readers::get(db, reader_id)?;
-    let (origin, centre) = match check(db, &reader, placement, now_ms)? {
-        Some(point) => (origin_at(db, &point)?, None),
-        None => {
-            let centre = delivery_centre(db)?;
-            (origin_at(db, &centre)?, Some(centre.code))
+    let mut store_checked = false;
+    loop {
+        let outcome = match db.dialect() {
+            Dialect::Postgres => {
+                super::one_trip::place(db, caller, placement, settings, now_ms, store_checked)?
+            }
+            Dialect::Sqlite => {
+                super::steps::place(db, caller, placement, settings, now_ms, store_checked)?
+            }
+        };
+        match outcome {
+            Outcome::Placed { order } => return Ok((*order, true)),
+            Outcome::Existing { id } => {
+                let order = view::get(db, id)?;
+                return Ok((super::idempotency::replay(placement, order)?, false));
+            }
+            Outcome::Refused(refusal) => return refuse(refusal),
+            Outcome::CheckStore if !store_checked => {
+                if revoked_in_store()? {
+                    return Err(Error::Unauthenticated);
+                }
+                store_checked = true;
+            }
+            Outcome::CheckStore => {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "the placement asked for the store's check twice"
+                )))
+            }
         }
-    };
-    let placed = in_transaction(db, |db| {
-        write(
-            db,
-            &reader,
-            placement,
-            settings,
-            &origin,
-            centre.as_deref(),
-            now_ms,
-        )
-    });
-    match placed {
-        Ok(order_id) => Ok((view::get(db, order_id)?, true)),
-        // A concurrent request with the same key placed it first.
-        Err(Error::Conflict(reason)) if reason == DUPLICATE => {
-            let order = view::by_idempotency_key(db, reader_id, &placement.idempotency_key)?
-                .ok_or(Error::NotFound { what: "order" })?;
-            Ok((super::idempotency::replay(placement, order)?, false))
-        }
-        Err(error) => Err(error),
-    }
-}
-
-const DUPLICATE: &str = "placed by a concurrent request with the same key";
-
-fn write(
-    db: &dyn Db,
-    reader: &Reader,
-    placement: &Placement,
-    settings: OrderSettings,
-    origin: &Origin,
-    centre: Option<&str>,
-    now_ms: i64,
-) -> Result<i64> {
-    let door = matches!(placement.fulfilment, Fulfilment::Door { .. });
-    let state = OrderState::Created.next(Transition::Place {
-        needs_payment: door,
-    })?;
-    let (pickup_point, address) = match &placement.fulfilment {
-        Fulfilment::Pickup { point_code } => (Some(point_code.as_str()), None),
-        Fulfilment::Door { address } => (None, Some(address.as_str())),
-    };
-    let (fee, due) = if door {
-        (
-            settings.door_fee_fen,
-            Some(now_ms + settings.payment_window_ms),
-        )
-    } else {
-        (0, None)
-    };
-    // The first statement writes, so SQLite takes its write lock at once
-    // instead of upgrading a read lock later (which fails under load).
-    let rows = db.query(
-        "INSERT INTO orders (reader_id, fulfilment, pickup_point, delivery_address, fee_fen, state, \
-         idempotency_key, payment_due_at_ms, created_at_ms, updated_at_ms, channel) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
-         ON CONFLICT (reader_id, idempotency_key) DO NOTHING RETURNING id",
-        &[
-            reader.id.into(),
-            (if door { "door" } else { "pickup" }).into(),
-            pickup_point.into(),
-            address.into(),
-            fee.into(),
-            state.as_str().into(),
-            placement.idempotency_key.as_str().into(),
-            due.into(),
-            now_ms.into(),
-            placement.channel.into(),
-        ],
-    )?;
-    let order_id = rows
-        .first()
-        .map(|row| row.i64("id"))
-        .transpose()?
-        .ok_or_else(|| Error::Conflict(DUPLICATE.into()))?;
-    let mut pick_points = Vec::new();
-    for &record_id in &placement.record_ids {
-        let (barcode, at) =
-            claim(db, record_id, origin, now_ms)?.ok_or_else(|| no_copy(db, record_id))?;
-        db.execute(
-            "INSERT INTO order_lines (order_id, record_id, copy_barcode, state, pick_point, updated_at_ms) \
-             VALUES ($1, $2, $3, 'promised', $4, $5)",
-            &[order_id.into(), record_id.into(), barcode.into(), at.as_str().into(), now_ms.into()],
-        )?;
-        pick_points.push(at);
-    }
-    pick_points.sort();
-    pick_points.dedup();
-    let consolidate = pick_points.len() > 1;
-    // The delivery centre is read only when a set needs it.
-    let parcel_point = if consolidate {
-        match centre {
-            Some(code) => code.to_string(),
-            None => delivery_centre(db)?.code,
-        }
-    } else {
-        pick_points.concat()
-    };
-    let payment_ref = door.then(|| format!("{}{order_id}", super::payment::TRADE_PREFIX));
-    db.execute(
-        "UPDATE orders SET consolidate = $1, parcel_point = $2, payment_ref = $3 WHERE id = $4",
-        &[
-            i64::from(consolidate).into(),
-            parcel_point.as_str().into(),
-            payment_ref.into(),
-            order_id.into(),
-        ],
-    )?;
-    let actor = format!("reader:{}", reader.id);
-    log::event(
-        db,
-        now_ms,
-        &actor,
-        order_id,
-        "order_placed",
-        serde_json::json!({
-            "state": state.as_str(), "lines": placement.record_ids, "consolidate": consolidate,
-        }),
-    )?;
-    Ok(order_id)
-}
-
-/// The refusal for a title with no copy to promise: why, in the reader's
-/// terms.
-fn no_copy(db: &dyn Db, record_id: i64) -> Error {
-    let title = db
-        .query(
-            "SELECT title FROM records WHERE id = $1",
-            &[record_id.into()],
-        )
-        .ok()
-        .and_then(|rows| {
-            rows.first()
-                .and_then(|row| row.text("title").ok().map(str::to_string))
-        });
-    match title {
-        None => Error::NotFound { what: "record" },
-        Some(title) => Error::Conflict(format!(
-            "no copy of «{title}» is on a shelf to lend now; join its queue (POST /api/me/holds) or suggest a purchase"
-        )),
     }
 }

@@ -1,12 +1,14 @@
 //! Orders as readers and staff read them: one query for the order, one
-//! for its lines with their titles.
+//! for its lines with their titles. Placing builds the same view from what
+//! it wrote instead of reading it back (PostgreSQL's function answers it as
+//! JSON, hence `Deserialize`).
 
 use crate::db::{Db, Row};
 use crate::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One line of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineView {
     /// `order_lines.id`.
     pub id: i64,
@@ -25,7 +27,7 @@ pub struct LineView {
 }
 
 /// An order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {
     /// `orders.id`.
     pub id: i64,
@@ -130,18 +132,6 @@ pub fn get_for_reader(db: &dyn Db, reader_id: i64, id: i64) -> Result<OrderView>
         return Err(Error::NotFound { what: "order" });
     }
     Ok(order)
-}
-
-/// The reader's order placed with `key`, if any.
-pub fn by_idempotency_key(db: &dyn Db, reader_id: i64, key: &str) -> Result<Option<OrderView>> {
-    let rows = db.query(
-        "SELECT id FROM orders WHERE reader_id = $1 AND idempotency_key = $2",
-        &[reader_id.into(), key.into()],
-    )?;
-    match rows.first() {
-        Some(row) => Ok(Some(get(db, row.i64("id")?)?)),
-        None => Ok(None),
-    }
 }
 
 /// The reader's orders, newest first (at most 100).

@@ -1,8 +1,10 @@
 //! Who is calling: the reader behind a session token, checked against the
-//! key-value store's revocations. Every reader endpoint starts here.
+//! key-value store's revocations. Every reader endpoint starts here; placing
+//! an order checks the revocation in its own statement instead
+//! ([`authenticate_signed`]).
 
 use crate::request::Request;
-use crate::session::{self, SessionClaims, SessionKey, Subject, VAR_SESSION_KEY};
+use crate::session::{self, SessionClaims, SessionKey, Subject, Unrevoked, VAR_SESSION_KEY};
 use crate::spin::{config, kv};
 use crate::{Error, Result};
 
@@ -52,14 +54,35 @@ pub fn issue_staff(staff_id: i64, now_ms: i64) -> Result<(String, i64)> {
     Ok((token, now_ms + SHIFT_MS))
 }
 
-fn claims(request: &Request, now_ms: i64) -> Result<SessionClaims> {
-    let token = crate::auth::bearer_token(request).ok_or(Error::Unauthenticated)?;
-    let claims = session::verify(token, now_ms, &key()?)?;
+/// The signed-in reader by the token's signature and expiry alone, with
+/// no read of the key-value store: for a handler whose one statement
+/// checks the revocation itself (`POST /api/orders`; [`crate::revocations`]),
+/// hence the claims come as [`Unrevoked`]. Staff tokens are refused.
+pub fn authenticate_signed(request: &Request, now_ms: i64) -> Result<Unrevoked> {
+    let claims = signed(request, now_ms)?;
+    if claims.subject != Subject::Reader {
+        return Err(Error::Unauthenticated);
+    }
+    Ok(Unrevoked::new(claims))
+}
+
+/// Whether the key-value store holds a revocation of the token `claims`
+/// came from.
+pub fn revoked_in_store(claims: &SessionClaims) -> Result<bool> {
     let store = kv::open_default()?;
-    if store
+    store
         .exists(&claims.revocation_key())
-        .map_err(kv::unavailable)?
-    {
+        .map_err(kv::unavailable)
+}
+
+fn signed(request: &Request, now_ms: i64) -> Result<SessionClaims> {
+    let token = crate::auth::bearer_token(request).ok_or(Error::Unauthenticated)?;
+    session::verify(token, now_ms, &key()?)
+}
+
+fn claims(request: &Request, now_ms: i64) -> Result<SessionClaims> {
+    let claims = signed(request, now_ms)?;
+    if revoked_in_store(&claims)? {
         return Err(Error::Unauthenticated);
     }
     Ok(claims)
@@ -81,7 +104,10 @@ pub fn issue_via(reader_id: i64, via: &str, now_ms: i64) -> Result<(String, i64)
 
 /// Revokes the token `claims` came from: its id goes into the store with
 /// its expiry, after which the token is refused anyway and a cleanup may
-/// drop the key.
+/// drop the key; and into `session_revocations`, which placing an order
+/// checks in its own statement. The store first, so every other route
+/// refuses the token at once; should the database fail, the sign-out
+/// fails and its retry writes both again (each write is idempotent).
 pub fn revoke(claims: &SessionClaims) -> Result<()> {
     let store = kv::open_default()?;
     store
@@ -89,5 +115,6 @@ pub fn revoke(claims: &SessionClaims) -> Result<()> {
             &claims.revocation_key(),
             claims.expires_at_ms.to_string().as_bytes(),
         )
-        .map_err(kv::unavailable)
+        .map_err(kv::unavailable)?;
+    crate::revocations::record(crate::spin::db::connect()?.as_ref(), claims)
 }
