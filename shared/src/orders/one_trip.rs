@@ -5,8 +5,7 @@
 //! what `steps.rs` decides on SQLite; the texts of its refusals are Rust's
 //! ([`super::refusal`]).
 
-use super::place::{Fulfilment, OrderSettings, Outcome, Placement};
-use super::state::{OrderState, Transition};
+use super::place::{OrderSettings, Outcome, Placement, Terms};
 use crate::db::Db;
 use crate::session::Unrevoked;
 use crate::{Error, Result};
@@ -26,22 +25,14 @@ pub(super) fn place(
     store_checked: bool,
 ) -> Result<Outcome> {
     let claims = caller.pending();
-    let door = matches!(placement.fulfilment, Fulfilment::Door { .. });
-    let state = OrderState::Created.next(Transition::Place {
-        needs_payment: door,
-    })?;
-    let (point, address) = match &placement.fulfilment {
-        Fulfilment::Pickup { point_code } => (Some(point_code.as_str()), None),
-        Fulfilment::Door { address } => (None, Some(address.as_str())),
-    };
-    let (fee, due) = if door {
-        (
-            settings.door_fee_fen,
-            Some(now_ms + settings.payment_window_ms),
-        )
-    } else {
-        (0, None)
-    };
+    let Terms {
+        state,
+        pickup_point: point,
+        address,
+        fee,
+        due,
+        ..
+    } = placement.terms(settings, now_ms)?;
     let rows = db.query(
         SQL_PLACE,
         &[

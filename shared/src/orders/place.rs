@@ -15,6 +15,7 @@
 //! same rule at the line level.
 
 use super::refusal::{refuse, Refusal};
+use super::state::{OrderState, Transition};
 use super::view::{self, OrderView};
 use crate::db::{Db, Dialect};
 use crate::geo::Coordinates;
@@ -50,6 +51,47 @@ pub struct Placement {
     /// How the reader's session was made: `alipay`, `wechat` or `web`
     /// (counted per day in the statistics).
     pub channel: &'static str,
+}
+
+/// What a new order is written with, the same on both backends.
+pub(super) struct Terms<'a> {
+    pub door: bool,
+    pub state: OrderState,
+    pub pickup_point: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub fee: i64,
+    pub due: Option<i64>,
+}
+
+impl Placement {
+    /// Its first state, destination and fee: a door order owes the fee
+    /// within the payment window.
+    pub(super) fn terms(&self, settings: OrderSettings, now_ms: i64) -> Result<Terms<'_>> {
+        let door = matches!(self.fulfilment, Fulfilment::Door { .. });
+        let state = OrderState::Created.next(Transition::Place {
+            needs_payment: door,
+        })?;
+        let (pickup_point, address) = match &self.fulfilment {
+            Fulfilment::Pickup { point_code } => (Some(point_code.as_str()), None),
+            Fulfilment::Door { address } => (None, Some(address.as_str())),
+        };
+        let (fee, due) = if door {
+            (
+                settings.door_fee_fen,
+                Some(now_ms + settings.payment_window_ms),
+            )
+        } else {
+            (0, None)
+        };
+        Ok(Terms {
+            door,
+            state,
+            pickup_point,
+            address,
+            fee,
+            due,
+        })
+    }
 }
 
 /// What the library configured for orders.

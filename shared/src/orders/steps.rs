@@ -10,10 +10,9 @@
 use super::log;
 use super::place::{
     claim, delivery_centre, origin_at, pickup_point, Fulfilment, OrderSettings, Origin, Outcome,
-    Placement,
+    Placement, Terms,
 };
 use super::refusal::{refuse, Refusal};
-use super::state::{OrderState, Transition};
 use super::view::{LineView, OrderView};
 use crate::db::{in_transaction, Db};
 use crate::point::ServicePoint;
@@ -131,22 +130,14 @@ fn write(
     centre: Option<&str>,
     now_ms: i64,
 ) -> Result<OrderView> {
-    let door = matches!(placement.fulfilment, Fulfilment::Door { .. });
-    let state = OrderState::Created.next(Transition::Place {
-        needs_payment: door,
-    })?;
-    let (pickup_point, address) = match &placement.fulfilment {
-        Fulfilment::Pickup { point_code } => (Some(point_code.as_str()), None),
-        Fulfilment::Door { address } => (None, Some(address.as_str())),
-    };
-    let (fee, due) = if door {
-        (
-            settings.door_fee_fen,
-            Some(now_ms + settings.payment_window_ms),
-        )
-    } else {
-        (0, None)
-    };
+    let Terms {
+        door,
+        state,
+        pickup_point,
+        address,
+        fee,
+        due,
+    } = placement.terms(settings, now_ms)?;
     let rows = db.query(
         "INSERT INTO orders (reader_id, fulfilment, pickup_point, delivery_address, fee_fen, state, \
          idempotency_key, payment_due_at_ms, created_at_ms, updated_at_ms, channel) \
