@@ -42,7 +42,6 @@ OUT="${OUT:-/tmp/wangjie-faults}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 source bench/lib.sh
 export SPIN_VARIABLE_LOCKER_MASTER_KEY="faults-locker-master-$TOKEN-0123456789abcdef"
-SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
 for limit in sign_in_per_ip_per_minute credit_checks_per_reader_per_hour credit_checks_per_ip_per_hour; do
   export "SPIN_VARIABLE_${limit^^}=0"
 done
@@ -91,13 +90,7 @@ fresh_db
 start_host
 admin /admin/migrate >/dev/null
 admin "/admin/demo?records=5000&readers=1000" >/dev/null
-now_ms=$(( $(date +%s) * 1000 ))
-psqlq -c "UPDATE readers SET standing = 'osmanthus_virtual_card', credit_source = 'osmanthus',
-  credit_decided_at_ms = $now_ms, credit_valid_until_ms = $now_ms + 86400000,
-  loan_quota = 1000, status = 'active'"
-psqlq -c "SELECT id FROM readers ORDER BY id" >"$OUT/readers.txt"
-python3 bench/tokens.py "$SESSION_KEY" "$OUT/readers.txt" >"$OUT/tokens.txt"
-psqlq -c "SELECT DISTINCT record_id FROM copies WHERE status = 'on_shelf' ORDER BY 1" >"$OUT/records.txt"
+readers_ready 1000
 
 # The rules every phase ends with, on the database as it was left.
 check_database() {

@@ -8,6 +8,7 @@
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 URL="http://127.0.0.1:$PORT"
 TOKEN="bench-$(date +%s)-$$"
+SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
 mkdir -p "$OUT"
 
 say() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
@@ -53,7 +54,7 @@ start_host() {
   SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB?sslmode=disable" \
     SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
     SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
-    SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef" \
+    SPIN_VARIABLE_SESSION_KEY="$SESSION_KEY" \
     setsid "${HOST_BIN:-target/release/wangjie-host}" up -f spin.toml --listen "127.0.0.1:$PORT" \
     --state-dir "$OUT/state" ${RUNTIME_CONFIG:+--runtime-config-file "$RUNTIME_CONFIG"} \
     >>"$OUT/host.log" 2>&1 &
@@ -78,4 +79,17 @@ q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
 tps = [l for l in open(sys.argv[1] + "/pgbench.txt") if l.startswith("tps")]
 print(f"RESULT transactions={len(lat)} {tps[0].strip() if tps else ''} p50={q(.5):.2f} p95={q(.95):.2f} p99={q(.99):.2f}")
 PY
+}
+
+# Every reader of $DB may borrow QUOTA books (a virtual card for a day);
+# their ids, a session token each and the titles with a copy on a shelf go
+# to $OUT/readers.txt, tokens.txt and records.txt, for an order load.
+readers_ready() {
+  local now_ms=$(( $(date +%s) * 1000 ))
+  psqlq -c "UPDATE readers SET standing = 'osmanthus_virtual_card', credit_source = 'osmanthus',
+    credit_decided_at_ms = $now_ms, credit_valid_until_ms = $now_ms + 86400000,
+    loan_quota = $1, status = 'active'"
+  psqlq -c "SELECT id FROM readers ORDER BY id" >"$OUT/readers.txt"
+  python3 bench/tokens.py "$SESSION_KEY" "$OUT/readers.txt" >"$OUT/tokens.txt"
+  psqlq -c "SELECT DISTINCT record_id FROM copies WHERE status = 'on_shelf' ORDER BY 1" >"$OUT/records.txt"
 }

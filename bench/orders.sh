@@ -30,7 +30,6 @@ POINT="${POINT:-B001}"
 DB="${DB:-wangjie_orders_bench}"
 OUT="${OUT:-/tmp/wangjie-orders-bench}"
 source bench/lib.sh
-SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
 
 build_release
 
@@ -40,23 +39,7 @@ admin /admin/migrate
 admin "/admin/demo?records=20000&readers=$READERS"
 
 say "readers with standing, their tokens, titles on the shelves"
-now_ms=$(( $(date +%s) * 1000 ))
-psqlq -c "UPDATE readers SET standing = 'osmanthus_virtual_card', credit_source = 'osmanthus',
-  credit_decided_at_ms = $now_ms, credit_valid_until_ms = $now_ms + 86400000,
-  loan_quota = 100, status = 'active'"
-psqlq -c "SELECT id FROM readers ORDER BY id" > "$OUT/readers.txt"
-psqlq -c "SELECT DISTINCT record_id FROM copies WHERE status = 'on_shelf' ORDER BY 1" > "$OUT/records.txt"
-python3 - "$SESSION_KEY" "$OUT/readers.txt" > "$OUT/tokens.txt" <<'PY'
-# Session tokens as shared/src/session.rs writes them: v1.<claims>.<tag>.
-import base64, hashlib, hmac, json, sys, time
-key, ids = sys.argv[1].encode(), [int(l) for l in open(sys.argv[2]) if l.strip()]
-b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-now = int(time.time() * 1000)
-for rid in ids:
-    claims = json.dumps({"rid": rid, "jti": f"bench{rid:027d}", "iat": now, "exp": now + 86400000})
-    signed = "v1." + b64(claims.encode())
-    print(signed + "." + b64(hmac.new(key, signed.encode(), hashlib.sha256).digest()))
-PY
+readers_ready 100
 echo "$(wc -l < "$OUT/tokens.txt") readers, $(wc -l < "$OUT/records.txt") titles on the shelves"
 
 say "load: POST /api/orders, $CONC in flight, ${DURATION}s"

@@ -33,7 +33,7 @@ source bench/lib.sh
 export SPIN_VARIABLE_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB?sslmode=disable" \
   SPIN_VARIABLE_PG_HOST="$PGHOST:$PGPORT" \
   SPIN_VARIABLE_ADMIN_TOKEN="$TOKEN" \
-  SPIN_VARIABLE_SESSION_KEY="bench-session-key-$TOKEN-0123456789abcdef"
+  SPIN_VARIABLE_SESSION_KEY="$SESSION_KEY"
 
 build_release
 
