@@ -150,16 +150,27 @@ fn config(pooling: bool) -> Config {
             .max_tables_per_module(2)
             .max_memories_per_module(2)
             .max_memory_size(4 << 30)
-            // Nothing kept resident: an instance's memory goes back with
-            // madvise, not a memset of its first megabytes. Measured on
-            // the locker heartbeat (docs/benchmarks.md): 2 MB kept was 18%
-            // of the host's CPU in memset, and 0.66 ms of host CPU per
-            // heartbeat against 0.62 ms with nothing kept.
-            .linear_memory_keep_resident(0)
-            .table_keep_resident(0);
+            // Nothing kept resident by default: an instance's memory goes
+            // back with madvise, not a memset of its first megabytes.
+            // Measured on the locker heartbeat (docs/benchmarks.md): 2 MB
+            // kept was 18% of the host's CPU in memset, and 0.66 ms of
+            // host CPU per heartbeat against 0.62 ms with nothing kept.
+            // Spin's variables for the two knobs (Spin's defaults: 2 MB
+            // and 512 KB) set them here too.
+            .linear_memory_keep_resident(env_bytes("SPIN_WASMTIME_LINEAR_MEMORY_KEEP_RESIDENT"))
+            .table_keep_resident(env_bytes("SPIN_WASMTIME_TABLE_KEEP_RESIDENT"));
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
+}
+
+/// A byte count from the environment variable `name`, 0 when unset or
+/// not a number.
+fn env_bytes(name: &str) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The process-wide linker: WASI 0.2, wasi-http and the Spin interfaces.
@@ -316,7 +327,8 @@ mod tests {
         assert!(is_supported_import("wasi:io/streams@0.2.6"));
         assert!(!is_supported_import("wasi:http/types@0.3.0"));
         assert!(is_supported_import("wasi:keyvalue/atomics@0.2.0-draft2"));
-        assert!(!is_supported_import("wasi:keyvalue/batch@0.2.0-draft2"));
+        assert!(is_supported_import("wasi:keyvalue/batch@0.2.0-draft2"));
+        assert!(!is_supported_import("wasi:keyvalue/watcher@0.2.0-draft2"));
         assert!(!is_supported_import("fermyon:spin/mqtt@2.0.0"));
     }
 }

@@ -25,6 +25,17 @@ pub trait KeyValueBackend: Send + Sync {
     async fn delete(&self, store: &str, key: &str) -> anyhow::Result<()>;
     async fn exists(&self, store: &str, key: &str) -> anyhow::Result<bool>;
     async fn get_keys(&self, store: &str) -> anyhow::Result<Vec<String>>;
+    /// `wasi:keyvalue/batch` `get-many`: the keys present, with their
+    /// values, in one command where the backend has one.
+    async fn get_many(
+        &self,
+        store: &str,
+        keys: Vec<String>,
+    ) -> anyhow::Result<Vec<(String, Option<Vec<u8>>)>>;
+    /// `set-many`: every pair written, not atomically (as the interface says).
+    async fn set_many(&self, store: &str, pairs: Vec<(String, Vec<u8>)>) -> anyhow::Result<()>;
+    /// `delete-many`: every key removed, absent ones skipped.
+    async fn delete_many(&self, store: &str, keys: Vec<String>) -> anyhow::Result<()>;
     /// Adds `delta` to the key's number (0 when absent) and returns it;
     /// stored as decimal text, as Redis's INCRBY stores it.
     async fn increment(&self, store: &str, key: &str, delta: i64) -> anyhow::Result<i64>;

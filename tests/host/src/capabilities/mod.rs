@@ -164,6 +164,7 @@ pub const SUPPORTED_IMPORTS: &[&str] = &[
     "spin:postgres/postgres@4.0.0",
     "wasi:keyvalue/store@0.2.0-draft2",
     "wasi:keyvalue/atomics@0.2.0-draft2",
+    "wasi:keyvalue/batch@0.2.0-draft2",
 ];
 
 #[cfg(test)]

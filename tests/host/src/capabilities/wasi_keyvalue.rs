@@ -1,4 +1,4 @@
-//! `wasi:keyvalue/store` and `wasi:keyvalue/atomics` (0.2.0-draft2) over
+//! `wasi:keyvalue/store`, `atomics` and `batch` (0.2.0-draft2) over
 //! the same labelled backends as `fermyon:spin/key-value`, as Spin serves
 //! both from one store per label. A bucket is the same resource type as a
 //! Spin store and counts against the same limit.
@@ -11,6 +11,7 @@
 //! Spin 4.0.2's does ([`KeyValueBackend::swap_reports_failure_after_writing`]).
 
 use super::bindings::wasi::keyvalue::atomics::{self, CasError, HostCas};
+use super::bindings::wasi::keyvalue::batch;
 use super::bindings::wasi::keyvalue::store::{self, Error, HostBucket, KeyResponse};
 use super::key_value::{KeyValueBackend, KvStore};
 use super::Capabilities;
@@ -121,6 +122,45 @@ impl HostBucket for Capabilities {
 
     async fn drop(&mut self, bucket: Resource<KvStore>) -> wasmtime::Result<()> {
         self.close_store(bucket)
+    }
+}
+
+/// Empty lists answer at once, as Spin's do, without a backend call.
+impl batch::Host for Capabilities {
+    async fn get_many(
+        &mut self,
+        bucket: Resource<KvStore>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<Vec<(String, Option<Vec<u8>>)>, Error>> {
+        let (backend, label) = self.kv_store(&bucket)?;
+        if keys.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        Ok(backend.get_many(&label, keys).await.map_err(other))
+    }
+
+    async fn set_many(
+        &mut self,
+        bucket: Resource<KvStore>,
+        pairs: Vec<(String, Vec<u8>)>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let (backend, label) = self.kv_store(&bucket)?;
+        if pairs.is_empty() {
+            return Ok(Ok(()));
+        }
+        Ok(backend.set_many(&label, pairs).await.map_err(other))
+    }
+
+    async fn delete_many(
+        &mut self,
+        bucket: Resource<KvStore>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let (backend, label) = self.kv_store(&bucket)?;
+        if keys.is_empty() {
+            return Ok(Ok(()));
+        }
+        Ok(backend.delete_many(&label, keys).await.map_err(other))
     }
 }
 

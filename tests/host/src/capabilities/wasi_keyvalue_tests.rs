@@ -1,8 +1,9 @@
-//! `wasi:keyvalue` store and atomics against real backends: a SQLite file
+//! `wasi:keyvalue` store, atomics and batch against real backends: a SQLite file
 //! in a temp dir, and the Redis at 127.0.0.1:6379 (keys under a unique
 //! prefix, removed after).
 
 use super::super::bindings::wasi::keyvalue::atomics::{CasError, Host as _, HostCas};
+use super::super::bindings::wasi::keyvalue::batch::Host as _;
 use super::super::bindings::wasi::keyvalue::store::{Error, Host as _, HostBucket};
 use super::super::test_support::{capabilities, grants, redis_config, unique};
 use super::super::{Capabilities, RuntimeConfig};
@@ -164,4 +165,75 @@ async fn an_ungranted_bucket_is_access_denied() {
     let mut caps = capabilities(&RuntimeConfig::default(), dir.path(), grants(&[], &[], &[])).await;
     let opened = caps.open("default".into()).await.expect("no trap");
     assert!(matches!(opened, Err(Error::AccessDenied)));
+}
+
+/// set-many, then delete-many of two of them and a key never written:
+/// the third stays. Empty lists are answered without a backend call.
+async fn batch_writes(caps: &mut Capabilities, bucket: &Resource<KvStore>, prefix: &str) {
+    let key = |i: u8| format!("{prefix}:b{i}");
+    let pairs: Vec<_> = (1..=3).map(|i| (key(i), vec![i])).collect();
+    caps.set_many(borrow(bucket), pairs)
+        .await
+        .expect("no trap")
+        .expect("set-many");
+    caps.delete_many(borrow(bucket), vec![key(1), key(2), key(9)])
+        .await
+        .expect("no trap")
+        .expect("delete-many");
+    for (i, want) in [(1, None), (2, None), (3, Some(vec![3u8]))] {
+        let got = caps.get(borrow(bucket), key(i)).await.expect("no trap");
+        assert_eq!(got.expect("get"), want, "{}", key(i));
+    }
+    let nothing = caps.delete_many(borrow(bucket), Vec::new()).await;
+    assert!(nothing.expect("no trap").is_ok());
+    caps.delete(borrow(bucket), key(3))
+        .await
+        .expect("no trap")
+        .expect("delete");
+}
+
+#[tokio::test]
+async fn batches_on_the_default_sqlite_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut caps = capabilities(
+        &RuntimeConfig::default(),
+        dir.path(),
+        grants(&["default"], &[], &[]),
+    )
+    .await;
+    let bucket = caps
+        .open("default".into())
+        .await
+        .expect("no trap")
+        .expect("open");
+    caps.set_many(borrow(&bucket), vec![("g1".into(), b"one".to_vec())])
+        .await
+        .expect("no trap")
+        .expect("set-many");
+    // Spin's SQLite store answers the keys present only.
+    let got = caps
+        .get_many(borrow(&bucket), vec!["g1".into(), "g2".into()])
+        .await
+        .expect("no trap")
+        .expect("get-many");
+    assert_eq!(got, [("g1".to_string(), Some(b"one".to_vec()))]);
+    batch_writes(&mut caps, &bucket, "k").await;
+}
+
+#[tokio::test]
+async fn batches_on_redis_as_spin_4_0_2_serves_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = redis_config("redis://127.0.0.1:6379");
+    let mut caps = capabilities(&config, dir.path(), grants(&["default"], &[], &[])).await;
+    let bucket = caps
+        .open("default".into())
+        .await
+        .expect("no trap")
+        .expect("open");
+    let prefix = unique("wasi_kv_batch");
+    batch_writes(&mut caps, &bucket, &prefix).await;
+    // Spin 4.0.2 sends get-many as `KEYS k1 k2`, which Redis refuses.
+    let keys = vec![format!("{prefix}:g1"), format!("{prefix}:g2")];
+    let got = caps.get_many(borrow(&bucket), keys).await.expect("no trap");
+    assert!(got.is_err(), "{got:?}");
 }

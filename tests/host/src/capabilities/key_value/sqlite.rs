@@ -42,22 +42,32 @@ impl SqliteBackend {
         Ok(connection.clone())
     }
 
-    /// Runs `work` on the shared connection off the async threads.
+    /// Runs `work` on the shared connection. On the server's multi-thread
+    /// runtime it runs in place (`block_in_place`), as Spin's SQLite store
+    /// does: a hop to the blocking pool and back cost a context switch
+    /// each way on every call. Unit tests' single-thread runtimes hop.
     async fn with<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let connection = self.connection().await?;
-        tokio::task::spawn_blocking(move || {
+        let run = move || {
             // A panic elsewhere cannot leave a rusqlite connection half-way
             // through a statement, so a poisoned lock is still usable.
             let connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
             work(&connection)
-        })
-        .await
-        .context("key-value database task")?
-        .map_err(anyhow::Error::from)
+        };
+        let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread;
+        if multi_thread {
+            tokio::task::block_in_place(run).map_err(anyhow::Error::from)
+        } else {
+            tokio::task::spawn_blocking(run)
+                .await
+                .context("key-value database task")?
+                .map_err(anyhow::Error::from)
+        }
     }
 }
 
@@ -136,6 +146,51 @@ impl KeyValueBackend for SqliteBackend {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
                 .query_map([&store], |row| row.get::<_, String>(0))?
                 .collect()
+        })
+        .await
+    }
+
+    /// Only the keys present, as Spin's SQLite store answers.
+    async fn get_many(
+        &self,
+        store: &str,
+        keys: Vec<String>,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+        let store = store.to_owned();
+        self.with(move |c| {
+            let mut found = Vec::new();
+            for key in keys {
+                if let Some(value) = read(c, &store, &key)? {
+                    found.push((key, Some(value)));
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn set_many(&self, store: &str, pairs: Vec<(String, Vec<u8>)>) -> Result<()> {
+        let store = store.to_owned();
+        self.with(move |c| {
+            let tx = Transaction::new_unchecked(c, TransactionBehavior::Immediate)?;
+            for (key, value) in &pairs {
+                write(&tx, &store, key, value)?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    /// One write transaction for the lot, as Spin's single `DELETE ... IN`.
+    async fn delete_many(&self, store: &str, keys: Vec<String>) -> Result<()> {
+        let store = store.to_owned();
+        self.with(move |c| {
+            let tx = Transaction::new_unchecked(c, TransactionBehavior::Immediate)?;
+            for key in &keys {
+                tx.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                    .execute([&store, key])?;
+            }
+            tx.commit()
         })
         .await
     }
