@@ -13,6 +13,11 @@ pub trait Kv {
     fn set(&self, key: &str, value: &[u8]) -> Result<()>;
     #[allow(missing_docs)]
     fn delete(&self, key: &str) -> Result<()>;
+    /// Deletes every key of `keys`, absent ones skipped; one store call
+    /// where the store has a batch (`wasi:keyvalue/batch`), not atomic.
+    fn delete_many(&self, keys: &[String]) -> Result<()> {
+        keys.iter().try_for_each(|key| self.delete(key))
+    }
 }
 
 /// A store with an atomic counter: the one guard that every store Spin

@@ -10,7 +10,7 @@ pub fn hex_id(bytes: usize) -> Result<String> {
     OsRng
         .try_fill_bytes(&mut buffer)
         .map_err(|e| Error::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(buffer))
 }
 
 #[cfg(test)]

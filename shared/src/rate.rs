@@ -60,8 +60,7 @@ fn plain(subject: &str) -> String {
     } else {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(subject.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("h-{hex}")
+        format!("h-{}", hex::encode(&digest[..16]))
     }
 }
 

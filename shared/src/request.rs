@@ -107,6 +107,16 @@ impl Request {
         if !self.body.is_empty() {
             self.require_json_content_type()?;
         }
+        // Most bodies are objects with no NUL escape that read as `T` as
+        // written: one typed pass. Anything else takes the careful path,
+        // whose answers (and error texts) are the same as before.
+        let object = self.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let maybe_nul = self.body.windows(6).any(|w| w == b"\\u0000");
+        if object && !maybe_nul {
+            if let Ok(read) = serde_json::from_slice(&self.body) {
+                return Ok(read);
+            }
+        }
         let mut value: serde_json::Value = serde_json::from_slice(&self.body)
             .map_err(|e| Error::invalid("body", e.to_string()))?;
         if !value.is_object() {
@@ -219,12 +229,17 @@ fn nul_in(field: &str) -> Error {
 /// (as in [`Request::json`]); serde's complaint is a 400 on `body`.
 pub fn json_from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let invalid = |e: serde_json::Error| Error::invalid("body", e.to_string());
-    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(invalid)?;
-    if integral_floats_to_integers(&mut value) {
-        serde_json::from_value(value).map_err(invalid)
-    } else {
-        serde_json::from_slice(bytes).map_err(invalid)
-    }
+    // As written first: only a body refused that way can be helped by
+    // reading its integral floats as integers (a locker's heartbeat is
+    // 240 cells; a detour through `Value` was a third of its cost).
+    serde_json::from_slice(bytes).or_else(|as_written| {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(invalid)?;
+        if integral_floats_to_integers(&mut value) {
+            serde_json::from_value(value).map_err(invalid)
+        } else {
+            Err(invalid(as_written))
+        }
+    })
 }
 
 /// Turns every float of `value` with no fraction and at most 2^53 in size

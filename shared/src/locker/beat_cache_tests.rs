@@ -60,23 +60,27 @@ fn a_reused_nonce_is_a_conflict_and_changes_nothing() {
 }
 
 #[test]
-fn nonces_past_the_window_are_forgotten() {
+fn nonces_past_the_window_are_forgotten_a_batch_at_a_time() {
     let kv = MemoryKv::default();
-    sync(&kv, "nonce-aaaaaaaaaaaa1", "d1");
-    admit_at(&kv, "nonce-aaaaaaaaaaaa2", "d1", NOW + 400_000).unwrap();
-    let state: BeatState =
-        serde_json::from_slice(&kv.get("locker-beat/SZ-1").unwrap().unwrap()).unwrap();
-    let kept: Vec<&str> = state.nonces.iter().map(|(_, n)| n.as_str()).collect();
-    assert_eq!(kept, ["nonce-aaaaaaaaaaaa2"]);
-    // And so are their guards' keys; the live one stays.
-    assert_eq!(
-        kv.get("locker-nonce/SZ-1/nonce-aaaaaaaaaaaa1").unwrap(),
-        None
-    );
-    assert!(kv
-        .get("locker-nonce/SZ-1/nonce-aaaaaaaaaaaa2")
-        .unwrap()
-        .is_some());
+    let nonce = |i: usize| format!("nonce-{i:014}");
+    let guard = |i: usize| kv.get(&format!("locker-nonce/SZ-1/{}", nonce(i))).unwrap();
+    for i in 0..PRUNE_AT {
+        admit_at(&kv, &nonce(i), "d1", NOW + i as i64).unwrap();
+    }
+    let kept = |kv: &MemoryKv| -> Vec<String> {
+        let state: BeatState =
+            serde_json::from_slice(&kv.get("locker-beat/SZ-1").unwrap().unwrap()).unwrap();
+        state.nonces.into_iter().map(|(_, n)| n).collect()
+    };
+    // Past the window, one short of a batch: they wait, guards and all.
+    admit_at(&kv, &nonce(100), "d1", NOW + 300_000 + PRUNE_AT as i64 - 1).unwrap();
+    assert_eq!(kept(&kv).len(), PRUNE_AT + 1);
+    assert!(guard(0).is_some());
+    // A batch: every expired nonce goes, with its guard's key; live ones stay.
+    admit_at(&kv, &nonce(101), "d1", NOW + 400_000).unwrap();
+    assert_eq!(kept(&kv), [nonce(100), nonce(101)]);
+    assert!((0..PRUNE_AT).all(|i| guard(i).is_none()));
+    assert!(guard(100).is_some() && guard(101).is_some());
 }
 
 #[test]

@@ -76,20 +76,10 @@ impl LockerSecret {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Hex digits only: `from_str_radix` alone would also take a sign
-/// (`+a`), letting one signature be written several ways.
+/// Hex digits only (`hex` takes no sign, so one signature has one
+/// spelling, give or take case).
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::decode(text).ok()
 }
 
 /// `[A-Za-z0-9_-]` with a length in `range`: ids and nonces end up inside
@@ -104,7 +94,7 @@ fn is_token(text: &str, range: std::ops::RangeInclusive<usize>) -> bool {
 /// The string a locker signs. `path` is the request target as sent (path
 /// and `?query`, no scheme or host); `method` is upper-cased.
 pub fn canonical(method: &str, path: &str, timestamp_ms: i64, nonce: &str, body: &[u8]) -> String {
-    let body_hash = hex(&Sha256::digest(body));
+    let body_hash = hex::encode(Sha256::digest(body));
     let method = method.to_ascii_uppercase();
     format!("{CANONICAL_PREFIX}\n{method}\n{path}\n{timestamp_ms}\n{nonce}\n{body_hash}")
 }
@@ -119,7 +109,7 @@ pub fn sign(
     body: &[u8],
 ) -> String {
     let mac = secret.mac(&canonical(method, path, timestamp_ms, nonce, body));
-    hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The five headers of a signed request, for lockers' simulators and tests.

@@ -36,13 +36,7 @@ pub fn derive_secret(master_key: &str, locker_id: &str) -> Result<LockerSecret> 
     let mut mac = Hmac::<Sha256>::new_from_slice(master_key.as_bytes())
         .map_err(|e| Error::Internal(anyhow::anyhow!("hmac key: {e}")))?;
     mac.update(format!("wangjie-locker:{locker_id}").as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    LockerSecret::new(hex.as_bytes())
+    LockerSecret::new(hex::encode(mac.finalize().into_bytes()).as_bytes())
 }
 
 /// Verifies a locker request to `/api/lockers/{path_id}/...` without
@@ -151,11 +145,7 @@ fn cells_digest(reported: &str, now_ms: i64) -> String {
     let mut hash = Sha256::new();
     hash.update(reported.as_bytes());
     hash.update(now_ms.div_euclid(FULL_COMPARISON_MS).to_be_bytes());
-    hash.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&hash.finalize()[..16])
 }
 
 /// Records heartbeat `beat` of `locker` and answers with its pending

@@ -95,7 +95,7 @@ pub fn new_code() -> Result<String> {
 /// members of staff has two different hashes.
 pub fn code_hash(staff_no: &str, code: &str) -> String {
     let digest = Sha256::digest(format!("wangjie-staff-code:v1:{staff_no}:{code}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Whether `code` looks like a one-time code at all (six digits).

@@ -64,7 +64,7 @@ pub fn sha1_signature(parts: &[&str]) -> String {
     let mut sorted = parts.to_vec();
     sorted.sort_unstable();
     let digest = Sha1::digest(sorted.concat().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Compares hex signatures in constant time; WeChat sends lower case.
