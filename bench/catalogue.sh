@@ -12,7 +12,7 @@
 #   COPIES=3  CONC=8  DURATION=20 (seconds per load phase)  PORT=3100
 #   DB=wangjie_bench  PGHOST=127.0.0.1  PGPORT=5432  PGUSER=postgres
 #   OUT=/tmp/wangjie-bench (CSV, logs, captured SQL, results)
-#   STEPS="build db import capture load"   a subset to re-run a phase on
+#   STEPS="build db import capture load worst"   a subset to re-run a phase on
 #       the database left by an earlier run (e.g. STEPS="capture load");
 #       the step "reindex" (not run by default) migrates the database left
 #       by an earlier version and rebuilds every record's search keys
@@ -35,7 +35,7 @@ DURATION="${DURATION:-20}"
 PORT="${PORT:-3100}"
 DB="${DB:-wangjie_bench}"
 OUT="${OUT:-/tmp/wangjie-bench}"
-STEPS="${STEPS:-build db import capture load}"
+STEPS="${STEPS:-build db import capture load worst}"
 # A multiple of COPIES: a record whose rows are cut across two batches loses
 # the rows in the second one ("no title"; see docs/benchmarks.md).
 BATCH="${BATCH:-$((COPIES * 333))}"
@@ -128,6 +128,21 @@ q=%E4%B8%89%E4%BD%93&lat=30.27&lon=120.16
 q=%E6%B5%81%E6%B5%AA%E5%9C%B0%E7%90%83&page=2&per_page=5
 q=%E4%B8%AD%E5%9B%BD%E6%96%87%E5%8C%96
 q=%E6%96%87%E5%8C%96&page=3&per_page=20
+EOF
+
+# The worst shapes (issue 20): many one-letter words (16, and 32 cut to 16
+# groups), words that match nothing, common Han characters one by one, and
+# a mix; the `worst` step loads them alone.
+letters=$(printf '%s+' {a..p}); letters=${letters%+}
+more=$(printf '%s+' {q..z} {a..f}); more=${more%+}
+cat >"$OUT/worst.txt" <<EOF
+q=$letters
+q=$letters+$more
+q=zzqx+qqpz+xxkw+wqzz
+q=zzqx+qqpz+xxkw+wqzz+kkqz+pqqx+zxqw+qwzk
+q=%E7%9A%84+%E4%BA%86+%E6%98%AF+%E5%9C%A8+%E4%B8%AD+%E5%9B%BD+%E4%BA%BA+%E5%A4%A7
+q=%E4%B8%89%E4%BD%93+zzqx+a+b
+q=a+b+c+d&available=1
 EOF
 
 if step capture; then
@@ -233,4 +248,16 @@ if step load; then
        END { printf "ratio host/SQL: p50 %.2fx, p95 %.2fx, p99 %.2fx; throughput SQL/host %.2fx\n",
          a["p50"] / b["p50"], a["p95"] / b["p95"], a["p99"] / b["p99"], b["rps"] / a["rps"] }' \
     "$OUT/http.txt" "$OUT/sql.txt" | tee "$OUT/ratio.txt"
+fi
+
+if step worst; then
+  say "worst shapes alone: $(wc -l <"$OUT/worst.txt") queries round-robin, $CONC in flight, ${DURATION}s"
+  start_host
+  python3 bench/load.py "$URL" "$OUT/worst.txt" "$CONC" 3 >/dev/null
+  python3 bench/load.py "$URL" "$OUT/worst.txt" "$CONC" "$DURATION" | sed 's/^RESULT/RESULT-WORST/' | tee "$OUT/worst-http.txt"
+  while read -r query; do
+    for _ in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' "$URL/api/search?$query"; done |
+      sort -n | awk -v q="$query" '{ t[NR] = $1 * 1000 } END { printf "%8.2f %8.2f  %s\n", t[1], t[2], q }'
+  done <"$OUT/worst.txt" | tee "$OUT/worst-per-query.txt"
+  stop_host
 fi
