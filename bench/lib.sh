@@ -22,6 +22,14 @@ build_release() {
   say "building (release): host${*:+, $*} and components"
   if [[ -z "${HOST_BIN:-}" ]]; then
     cargo build --release -p wangjie-host "${@/#/--package=}"
+  else
+    # A host given from elsewhere: the tools beside it are still built
+    # here when this tree lacks them, rather than failing mid-run.
+    local missing=() package
+    for package in "$@"; do
+      [[ -x "target/release/$package" ]] || missing+=("--package=$package")
+    done
+    if ((${#missing[@]})); then cargo build --release "${missing[@]}"; fi
   fi
   HOST_BIN="${HOST_BIN:-target/release/wangjie-host}"
   bash -c 'source scripts/lib.sh && build_components'

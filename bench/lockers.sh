@@ -45,7 +45,7 @@ source bench/lib.sh
 export SPIN_VARIABLE_LOCKER_MASTER_KEY="bench-locker-master-$TOKEN-0123456789abcdef"
 MASTER="$SPIN_VARIABLE_LOCKER_MASTER_KEY"
 
-# A host built elsewhere comes with its simulator (SIM_BIN).
+# A simulator built elsewhere: SIM_BIN (else built here when missing).
 build_release wangjie-locker-sim
 SIM_BIN="${SIM_BIN:-target/release/wangjie-locker-sim}"
 
