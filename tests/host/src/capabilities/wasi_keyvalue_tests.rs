@@ -14,6 +14,21 @@ fn borrow(bucket: &Resource<KvStore>) -> Resource<KvStore> {
     Resource::new_borrow(bucket.rep())
 }
 
+/// Capabilities over `config` with the label `default` granted, and that
+/// bucket opened; the temp dir holds the SQLite file and must outlive them.
+async fn default_bucket(
+    config: &RuntimeConfig,
+    dir: &tempfile::TempDir,
+) -> (Capabilities, Resource<KvStore>) {
+    let mut caps = capabilities(config, dir.path(), grants(&["default"], &[], &[])).await;
+    let bucket = caps
+        .open("default".into())
+        .await
+        .expect("no trap")
+        .expect("open");
+    (caps, bucket)
+}
+
 /// increment, then the three ways of a compare-and-swap: written, refused
 /// with a fresh handle after another write, and on an absent key.
 async fn exercise(caps: &mut Capabilities, bucket: &Resource<KvStore>, prefix: &str) {
@@ -107,17 +122,7 @@ async fn exercise(caps: &mut Capabilities, bucket: &Resource<KvStore>, prefix: &
 #[tokio::test]
 async fn atomics_on_the_default_sqlite_store() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut caps = capabilities(
-        &RuntimeConfig::default(),
-        dir.path(),
-        grants(&["default"], &[], &[]),
-    )
-    .await;
-    let bucket = caps
-        .open("default".into())
-        .await
-        .expect("no trap")
-        .expect("open");
+    let (mut caps, bucket) = default_bucket(&RuntimeConfig::default(), &dir).await;
     exercise(&mut caps, &bucket, "k").await;
     HostBucket::drop(&mut caps, bucket).await.expect("drop");
 }
@@ -126,12 +131,7 @@ async fn atomics_on_the_default_sqlite_store() {
 async fn atomics_on_redis_as_spin_4_0_2_serves_them() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = redis_config("redis://127.0.0.1:6379");
-    let mut caps = capabilities(&config, dir.path(), grants(&["default"], &[], &[])).await;
-    let bucket = caps
-        .open("default".into())
-        .await
-        .expect("no trap")
-        .expect("open");
+    let (mut caps, bucket) = default_bucket(&config, &dir).await;
     let prefix = unique("wasi_kv_test");
     let (n, s) = (format!("{prefix}:n"), format!("{prefix}:s"));
     for (delta, want) in [(1, 1), (41, 42), (-2, 40)] {
@@ -195,17 +195,7 @@ async fn batch_writes(caps: &mut Capabilities, bucket: &Resource<KvStore>, prefi
 #[tokio::test]
 async fn batches_on_the_default_sqlite_store() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut caps = capabilities(
-        &RuntimeConfig::default(),
-        dir.path(),
-        grants(&["default"], &[], &[]),
-    )
-    .await;
-    let bucket = caps
-        .open("default".into())
-        .await
-        .expect("no trap")
-        .expect("open");
+    let (mut caps, bucket) = default_bucket(&RuntimeConfig::default(), &dir).await;
     caps.set_many(borrow(&bucket), vec![("g1".into(), b"one".to_vec())])
         .await
         .expect("no trap")
@@ -224,12 +214,7 @@ async fn batches_on_the_default_sqlite_store() {
 async fn batches_on_redis_as_spin_4_0_2_serves_them() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = redis_config("redis://127.0.0.1:6379");
-    let mut caps = capabilities(&config, dir.path(), grants(&["default"], &[], &[])).await;
-    let bucket = caps
-        .open("default".into())
-        .await
-        .expect("no trap")
-        .expect("open");
+    let (mut caps, bucket) = default_bucket(&config, &dir).await;
     let prefix = unique("wasi_kv_batch");
     batch_writes(&mut caps, &bucket, &prefix).await;
     // Spin 4.0.2 sends get-many as `KEYS k1 k2`, which Redis refuses.
