@@ -183,18 +183,9 @@ pub fn admit(
     }
     let change = read_change(store, locker)?;
     let mut state = read_state(store.get(&state_key(locker))?.as_deref());
-    let expired = if state
-        .nonces
-        .iter()
-        .filter(|(until, _)| *until < now_ms)
-        .count()
-        >= PRUNE_AT
-    {
-        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut state.nonces)
-            .into_iter()
-            .partition(|(until, _)| *until < now_ms);
-        state.nonces = kept;
-        expired
+    let past = |(until, _): &(i64, String)| *until < now_ms;
+    let expired: Vec<_> = if state.nonces.iter().filter(|n| past(n)).count() >= PRUNE_AT {
+        state.nonces.extract_if(.., |n| past(n)).collect()
     } else {
         Vec::new()
     };
