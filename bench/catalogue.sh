@@ -145,6 +145,17 @@ q=%E4%B8%89%E4%BD%93+zzqx+a+b
 q=a+b+c+d&available=1
 EOF
 
+# Each query of file $1 sent $2 times one after another through the host
+# (curl): the best and the median latency in ms, then the query.
+per_query() {
+  local query
+  while read -r query; do
+    for _ in $(seq 1 "$2"); do curl -s -o /dev/null -w '%{time_total}\n' "$URL/api/search?$query"; done |
+      sort -n | awk -v q="$query" -v m=$(($2 / 2 + 1)) '{ t[NR] = $1 * 1000 }
+        END { printf "%8.2f %8.2f  %s\n", t[1], t[m], q }'
+  done <"$1"
+}
+
 if step capture; then
   say "capture: each query once, sequentially, with statement logging on $DB"
   psqlq -c "ALTER DATABASE $DB SET log_min_duration_statement = 0"
@@ -236,10 +247,7 @@ if step load; then
   # Per query: latency of each through the host alone (sequential, 5 each).
   say "per query, sequential (curl, best and median of 5), through the host"
   start_host
-  while read -r query; do
-    for _ in 1 2 3 4 5; do curl -s -o /dev/null -w '%{time_total}\n' "$URL/api/search?$query"; done |
-      sort -n | awk -v q="$query" '{ t[NR] = $1 * 1000 } END { printf "%8.2f %8.2f  %s\n", t[1], t[3], q }'
-  done <"$OUT/queries.txt" | tee "$OUT/per-query.txt"
+  per_query "$OUT/queries.txt" 5 | tee "$OUT/per-query.txt"
   stop_host
   say "summary"
   grep RESULT "$OUT/http.txt" "$OUT/sql.txt" | sed 's/.*RESULT/RESULT/'
@@ -255,9 +263,6 @@ if step worst; then
   start_host
   python3 bench/load.py "$URL" "$OUT/worst.txt" "$CONC" 3 >/dev/null
   python3 bench/load.py "$URL" "$OUT/worst.txt" "$CONC" "$DURATION" | sed 's/^RESULT/RESULT-WORST/' | tee "$OUT/worst-http.txt"
-  while read -r query; do
-    for _ in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' "$URL/api/search?$query"; done |
-      sort -n | awk -v q="$query" '{ t[NR] = $1 * 1000 } END { printf "%8.2f %8.2f  %s\n", t[1], t[2], q }'
-  done <"$OUT/worst.txt" | tee "$OUT/worst-per-query.txt"
+  per_query "$OUT/worst.txt" 3 | tee "$OUT/worst-per-query.txt"
   stop_host
 fi
